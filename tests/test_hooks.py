@@ -1,0 +1,176 @@
+"""The hooks' rules, as functions and as a user meets them in a bake."""
+
+import importlib.util
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import TEMPLATE_DIR
+
+
+def load_hook(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
+
+
+@pytest.mark.parametrize("slug", ["billing-api", "svc", "a1-b2", "x" * 64])
+def test_accepts_valid_slugs(slug: str) -> None:
+    assert pre_gen.slug_problem(slug) is None
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["", "Billing", "1svc", "-svc", "svc-", "a--b", "a_b", "a b", "a/b", "../evil", "x" * 65, "é"],
+)
+def test_rejects_invalid_slugs(slug: str) -> None:
+    assert "project_slug" in pre_gen.slug_problem(slug)
+
+
+@pytest.mark.parametrize("package", ["billing_api", "svc", "a1_b2"])
+def test_accepts_valid_package_names(package: str) -> None:
+    assert pre_gen.package_problem(package) is None
+
+
+@pytest.mark.parametrize(
+    ("package", "reason"),
+    [
+        ("1svc", "not allowed"),
+        ("Svc", "not allowed"),
+        ("my-svc", "not allowed"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("json", "standard-library"),
+        ("asyncio", "standard-library"),
+        ("fastapi", "dependency"),
+        ("pydantic", "dependency"),
+        ("sqlalchemy", "dependency"),
+        ("app", "dependency"),
+        ("test", "standard-library"),
+        ("tests", "dependency"),
+    ],
+)
+def test_rejects_invalid_package_names(package: str, reason: str) -> None:
+    problem = pre_gen.package_problem(package)
+
+    assert problem is not None
+    assert reason in problem
+    assert "lowercase Python identifier" in problem
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "1.0", "10.20.30"])
+def test_accepts_release_versions(version: str) -> None:
+    assert pre_gen.version_problem(version) is None
+
+
+@pytest.mark.parametrize("version", ["", "1", "01.0", "1.0.0.0", "v1.0", "1.0-beta", "1.0.0rc1"])
+def test_rejects_other_versions(version: str) -> None:
+    assert "version" in pre_gen.version_problem(version)
+
+
+def test_env_file_gets_a_fresh_secret_and_keeps_the_rest() -> None:
+    example = "# comment\nENVIRONMENT=development\nJWT_SECRET=\nOTHER=1"
+
+    env = post_gen.env_with_secrets(example, token_factory=lambda: "generated")
+
+    assert env == "# comment\nENVIRONMENT=development\nJWT_SECRET=generated\nOTHER=1\n"
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_slug": "Bad Slug"}, "project_slug 'Bad Slug' is not allowed"),
+        ({"project_slug": "a b"}, "project_slug 'a b' is not allowed"),
+        ({"package_name": "fastapi"}, "would shadow a dependency"),
+        ({"package_name": "json"}, "standard-library"),
+        ({"package_name": "lambda"}, "keyword"),
+        ({"package_name": "9lives"}, "not allowed"),
+        ({"version": "v1"}, "version 'v1' is not allowed"),
+    ],
+)
+def test_a_rejected_bake_explains_itself_and_leaves_nothing(
+    tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    arguments = [f"{key}={value}" for key, value in answers.items()]
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), TEMPLATE_DIR]
+        + arguments,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+HOSTILE_NAME = 'Acme "Quoted" \\ Svc'
+HOSTILE_DESCRIPTION = 'He said "hi" \\ {{ not jinja }} {% raw %} \t ünïcödé 😀 \x7f end'
+HOSTILE_AUTHOR = "O'Brien \"Bob\" \\"
+
+
+@pytest.fixture(scope="module")
+def hostile_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bake answered interactively, as a user types: answers are not rendered as Jinja."""
+    output = tmp_path_factory.mktemp("hostile")
+    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1"]
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "cookiecutter", "-o", str(output), TEMPLATE_DIR],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (project,) = output.iterdir()
+    return project
+
+
+def test_hostile_free_text_keeps_pyproject_valid(hostile_bake: Path) -> None:
+    project = tomllib.loads((hostile_bake / "pyproject.toml").read_text())["project"]
+
+    assert project["description"] == HOSTILE_DESCRIPTION
+    assert project["authors"][0]["name"] == HOSTILE_AUTHOR
+
+
+def test_hostile_free_text_keeps_python_valid(hostile_bake: Path) -> None:
+    (config,) = hostile_bake.glob("src/*/config.py")
+    namespace: dict[str, Any] = {}
+
+    exec(compile(_app_name_line(config), str(config), "exec"), namespace)  # noqa: S102
+
+    assert namespace["app_name"] == HOSTILE_NAME
+
+
+def _app_name_line(config: Path) -> str:
+    (line,) = [ln for ln in config.read_text().splitlines() if "app_name: str =" in ln]
+    return line.strip().replace("app_name: str =", "app_name =")
+
+
+def test_hostile_free_text_keeps_every_yaml_file_valid(hostile_bake: Path) -> None:
+    for path in [*hostile_bake.rglob("*.yml"), *hostile_bake.rglob("*.yaml")]:
+        assert yaml.safe_load(path.read_text()) is not None, path
+
+
+def test_a_bake_writes_a_private_env_file_with_a_fresh_secret(hostile_bake: Path) -> None:
+    env_file = hostile_bake / ".env"
+    secret = next(ln for ln in env_file.read_text().splitlines() if ln.startswith("JWT_SECRET="))
+
+    assert len(secret.removeprefix("JWT_SECRET=")) >= 64
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert ".env" in (hostile_bake / ".gitignore").read_text().splitlines()
+    assert "JWT_SECRET=\n" in (hostile_bake / ".env.example").read_text()

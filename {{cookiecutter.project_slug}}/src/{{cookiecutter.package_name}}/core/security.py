@@ -1,0 +1,119 @@
+"""Password hashing (argon2id via pwdlib) and JWT encoding/decoding (PyJWT)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import anyio.to_thread
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from ..config import Settings
+from .database import utc_now
+
+
+class PasswordHasher:
+    """argon2id hashing that runs in a worker thread so the event loop keeps serving."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hash = PasswordHash(
+            (
+                Argon2Hasher(
+                    memory_cost=settings.argon2_memory_kib,
+                    time_cost=settings.argon2_time_cost,
+                    parallelism=settings.argon2_parallelism,
+                ),
+            )
+        )
+        # Verified against when the email is unknown, so that login takes the same time.
+        self._dummy_hash = self._hash.hash(uuid.uuid4().hex)
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hash.hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """Check *password*; with no stored hash, spend the same time and return False."""
+        if password_hash is None:
+            await anyio.to_thread.run_sync(self._hash.verify, password, self._dummy_hash)
+            return False
+        return await anyio.to_thread.run_sync(self._hash.verify, password, password_hash)
+
+
+class TokenType(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+class InvalidTokenError(Exception):
+    """The token is malformed, expired, tampered with or of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    subject: uuid.UUID
+    token_id: uuid.UUID
+    token_type: TokenType
+    issued_at: datetime
+    expires_at: datetime
+
+
+REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "type"]
+
+
+class TokenCodec:
+    """Signs and verifies the service's JWTs; the algorithm list is fixed, so ``alg=none`` fails."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._algorithm = settings.jwt_algorithm
+        self._lifetimes = {
+            TokenType.ACCESS: timedelta(minutes=settings.access_token_expire_minutes),
+            TokenType.REFRESH: timedelta(days=settings.refresh_token_expire_days),
+        }
+
+    def lifetime(self, token_type: TokenType) -> timedelta:
+        return self._lifetimes[token_type]
+
+    def issue(
+        self, subject: uuid.UUID, token_type: TokenType, token_id: uuid.UUID | None = None
+    ) -> tuple[str, TokenClaims]:
+        now = utc_now()
+        claims = TokenClaims(
+            subject=subject,
+            token_id=token_id or uuid.uuid4(),
+            token_type=token_type,
+            issued_at=now,
+            expires_at=now + self._lifetimes[token_type],
+        )
+        payload: dict[str, Any] = {
+            "sub": str(claims.subject),
+            "jti": str(claims.token_id),
+            "type": claims.token_type.value,
+            "iat": claims.issued_at,
+            "exp": claims.expires_at,
+        }
+        return jwt.encode(payload, self._secret, algorithm=self._algorithm), claims
+
+    def decode(self, token: str, expected_type: TokenType) -> TokenClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._algorithm],
+                options={"require": REQUIRED_CLAIMS},
+            )
+            claims = TokenClaims(
+                subject=uuid.UUID(payload["sub"]),
+                token_id=uuid.UUID(payload["jti"]),
+                token_type=TokenType(payload["type"]),
+                issued_at=datetime.fromtimestamp(payload["iat"], tz=UTC),
+                expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
+            )
+        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        if claims.token_type is not expected_type:
+            raise InvalidTokenError(f"expected a {expected_type} token")
+        return claims

@@ -1,0 +1,1 @@
+"""One folder per domain: router, schemas, service, repository, models, dependencies."""

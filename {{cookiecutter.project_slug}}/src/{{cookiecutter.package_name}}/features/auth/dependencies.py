@@ -1,0 +1,59 @@
+"""Who is calling: the current user, role checks, and the auth rate limit."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from ...dependencies import ResourcesDep, SessionDep
+from ..users.models import Role, User
+from .service import AuthService
+
+LOGIN_PATH = "/api/v1/auth/login"
+# auto_error=False: a missing token is answered by our envelope, not FastAPI's default body.
+bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
+
+
+def get_auth_service(session: SessionDep, resources: ResourcesDep) -> AuthService:
+    return AuthService(session, resources.password_hasher, resources.token_codec)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def get_current_user(
+    token: Annotated[str | None, Depends(bearer_token)], service: AuthServiceDep
+) -> User:
+    if token is None:
+        raise AuthenticationError("Not authenticated")
+    return await service.authenticate(token)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
+    """A dependency that lets through only users holding one of *roles* (403 otherwise)."""
+
+    async def check_role(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise PermissionDeniedError(
+                "You do not have permission to do this",
+                details={"required_roles": [role.value for role in roles]},
+            )
+        return user
+
+    return check_role
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+def auth_rate_limit(request: Request, resources: ResourcesDep) -> None:
+    """Limit credential-guessing endpoints per client address and endpoint."""
+    client = request.client.host if request.client else "unknown"
+    retry_after = resources.auth_rate_limiter.hit(f"{request.url.path}:{client}")
+    if retry_after:
+        raise RateLimitedError(retry_after)

@@ -1,0 +1,29 @@
+"""Queries on refresh tokens."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import RefreshToken
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
+        await self.session.flush()
+
+    async def get_for_update(self, token_id: uuid.UUID) -> RefreshToken | None:
+        """Load a token, locking its row (PostgreSQL) so two rotations cannot both succeed."""
+        return await self.session.get(RefreshToken, token_id, with_for_update=True)
+
+    async def revoke_family(self, family_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )

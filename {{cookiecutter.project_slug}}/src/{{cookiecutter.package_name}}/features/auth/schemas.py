@@ -1,0 +1,34 @@
+"""What the auth API accepts and returns."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from ...core.schemas import NO_NUL
+
+MIN_PASSWORD_LENGTH = 12
+# argon2 hashes any length, but an unbounded password is a cheap way to burn CPU.
+MAX_PASSWORD_LENGTH = 128
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL
+    )
+    full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires")

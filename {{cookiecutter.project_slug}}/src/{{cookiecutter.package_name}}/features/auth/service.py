@@ -1,0 +1,122 @@
+"""Business rules of authentication: accounts, credentials and refresh-token families."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...core import security
+from ...core.database import utc_now
+from ...core.errors import ConflictError
+from ...core.security import PasswordHasher, TokenCodec, TokenType
+from ..users.models import Role, User
+from ..users.repository import UserRepository
+from .exceptions import InvalidCredentialsError, InvalidTokenError
+from .models import RefreshToken
+from .repository import RefreshTokenRepository
+from .schemas import TokenPair
+
+
+class AuthService:
+    def __init__(self, session: AsyncSession, hasher: PasswordHasher, codec: TokenCodec) -> None:
+        self.session = session
+        self.hasher = hasher
+        self.codec = codec
+        self.users = UserRepository(session)
+        self.tokens = RefreshTokenRepository(session)
+
+    async def create_user(
+        self, email: str, password: str, full_name: str | None = None, role: Role = Role.USER
+    ) -> User:
+        email = email.lower()
+        if await self.users.get_by_email(email) is not None:
+            raise ConflictError("This email is already registered", details={"field": "email"})
+        user = User(
+            email=email,
+            password_hash=await self.hasher.hash(password),
+            full_name=full_name,
+            role=role,
+        )
+        try:
+            await self.users.add(user)
+            await self.session.commit()
+        except IntegrityError as exc:  # a concurrent registration won the race
+            await self.session.rollback()
+            raise ConflictError(
+                "This email is already registered", details={"field": "email"}
+            ) from exc
+        return user
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        """Check credentials (in constant time for unknown emails) and start a token family."""
+        user = await self.users.get_by_email(email.lower())
+        password_ok = await self.hasher.verify(password, user.password_hash if user else None)
+        if user is None or not password_ok or not user.is_active:
+            raise InvalidCredentialsError
+        return await self._issue_pair(user.id, family_id=uuid.uuid4())
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate: revoke the presented token and issue a new pair in the same family.
+
+        Presenting a token that was already rotated or revoked means it leaked: the whole family
+        is revoked, logging out both the attacker and the legitimate client.
+        """
+        stored = await self._stored_token(refresh_token)
+        now = utc_now()
+        if stored.revoked_at is not None:
+            await self.tokens.revoke_family(stored.family_id, now)
+            await self.session.commit()
+            raise InvalidTokenError
+        if stored.expires_at <= now:
+            raise InvalidTokenError
+        user = await self.users.get(stored.user_id)
+        if user is None or not user.is_active:
+            raise InvalidTokenError
+        stored.revoked_at = now
+        return await self._issue_pair(user.id, family_id=stored.family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        """Revoke the token's whole family: every device of that login is signed out."""
+        stored = await self._stored_token(refresh_token)
+        await self.tokens.revoke_family(stored.family_id, utc_now())
+        await self.session.commit()
+
+    async def authenticate(self, access_token: str) -> User:
+        """The active user an access token belongs to."""
+        try:
+            claims = self.codec.decode(access_token, TokenType.ACCESS)
+        except security.InvalidTokenError as exc:
+            raise InvalidTokenError from exc
+        user = await self.users.get(claims.subject)
+        if user is None or not user.is_active:
+            raise InvalidTokenError
+        return user
+
+    async def _stored_token(self, refresh_token: str) -> RefreshToken:
+        try:
+            claims = self.codec.decode(refresh_token, TokenType.REFRESH)
+        except security.InvalidTokenError as exc:
+            raise InvalidTokenError from exc
+        stored = await self.tokens.get_for_update(claims.token_id)
+        if stored is None or stored.user_id != claims.subject:
+            raise InvalidTokenError
+        return stored
+
+    async def _issue_pair(self, user_id: uuid.UUID, family_id: uuid.UUID) -> TokenPair:
+        access_token, _ = self.codec.issue(user_id, TokenType.ACCESS)
+        refresh_token, claims = self.codec.issue(user_id, TokenType.REFRESH)
+        await self.tokens.add(
+            RefreshToken(
+                id=claims.token_id,
+                user_id=user_id,
+                family_id=family_id,
+                issued_at=claims.issued_at,
+                expires_at=claims.expires_at,
+            )
+        )
+        await self.session.commit()
+        return TokenPair(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=int(self.codec.lifetime(TokenType.ACCESS).total_seconds()),
+        )

@@ -1,0 +1,53 @@
+"""Liveness (is the process up?) and readiness (can it serve traffic?) probes."""
+
+from typing import Literal
+
+import anyio
+import structlog
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ...core.errors import ErrorEnvelope, ServiceUnavailableError
+from ...dependencies import ResourcesDep
+
+router = APIRouter(tags=["health"])
+logger = structlog.get_logger(__name__)
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+class HealthStatus(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadinessStatus(BaseModel):
+    status: Literal["ok"] = "ok"
+    checks: dict[str, Literal["ok"]]
+
+
+@router.get("/health")
+async def health() -> HealthStatus:
+    """Liveness: the process is up and serving requests. Touches no dependency."""
+    return HealthStatus()
+
+
+@router.get("/ready", responses={503: {"model": ErrorEnvelope, "description": "Not ready"}})
+async def ready(resources: ResourcesDep) -> ReadinessStatus:
+    """Readiness: every dependency answers. 503 with the status of each check otherwise."""
+    checks = {"database": await _check_database(resources.engine)}
+    if any(result != "ok" for result in checks.values()):
+        raise ServiceUnavailableError("The service is not ready", details={"checks": checks})
+    return ReadinessStatus(checks={"database": "ok"})
+
+
+async def _check_database(engine: AsyncEngine) -> str:
+    try:
+        with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        logger.warning("readiness_check_failed", check="database", error=type(exc).__name__)
+        return "error"
+    return "ok"

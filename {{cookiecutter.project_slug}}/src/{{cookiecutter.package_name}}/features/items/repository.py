@@ -1,0 +1,76 @@
+"""Queries on the item table, nothing else."""
+
+import uuid
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...core.pagination import Cursor
+from .models import Item
+from .schemas import ItemFilters, ItemSort
+
+_SORT_COLUMNS = {"created_at": Item.created_at, "title": Item.title, "priority": Item.priority}
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(filters: ItemFilters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.owner_id is not None:
+        conditions.append(Item.owner_id == filters.owner_id)
+    if filters.status is not None:
+        conditions.append(Item.status == filters.status)
+    if filters.title_contains:
+        pattern = f"%{_escape_like(filters.title_contains.lower())}%"
+        conditions.append(func.lower(Item.title).like(pattern, escape="\\"))
+    return conditions
+
+
+class ItemRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, item_id: uuid.UUID, owner_id: uuid.UUID | None) -> Item | None:
+        """The item, if it exists and (when *owner_id* is given) belongs to that owner."""
+        query = select(Item).where(Item.id == item_id)
+        if owner_id is not None:
+            query = query.where(Item.owner_id == owner_id)
+        return await self.session.scalar(query)
+
+    async def add(self, item: Item) -> Item:
+        self.session.add(item)
+        await self.session.flush()
+        return item
+
+    async def delete(self, item: Item) -> None:
+        await self.session.delete(item)
+
+    async def list_page(
+        self, filters: ItemFilters, sort: ItemSort, offset: int, limit: int
+    ) -> tuple[list[Item], int]:
+        conditions = _conditions(filters)
+        count_query = select(func.count()).select_from(Item).where(*conditions)
+        total = await self.session.scalar(count_query) or 0
+        column = _SORT_COLUMNS[sort.removeprefix("-")]
+        order = column.desc() if sort.startswith("-") else column.asc()
+        tie_breaker = Item.id.desc() if sort.startswith("-") else Item.id.asc()
+        query = select(Item).where(*conditions).order_by(order, tie_breaker)
+        rows = await self.session.scalars(query.offset(offset).limit(limit))
+        return list(rows), total
+
+    async def list_after(
+        self, filters: ItemFilters, after: Cursor | None, limit: int
+    ) -> list[Item]:
+        """Items newest first, starting after *after*; keyset pagination, stable under inserts."""
+        query = select(Item).where(*_conditions(filters))
+        if after is not None:
+            query = query.where(
+                or_(
+                    Item.created_at < after.created_at,
+                    and_(Item.created_at == after.created_at, Item.id < after.id),
+                )
+            )
+        query = query.order_by(Item.created_at.desc(), Item.id.desc()).limit(limit)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,71 @@
+"""Items API: create, read, update, delete and list your items (admins: everyone's)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from ...core.pagination import MAX_PAGE_SIZE, CursorPage, Page, PageParamsDep
+from ..auth.dependencies import CurrentUser
+from .dependencies import ItemFiltersDep, ItemServiceDep
+from .schemas import ItemCreate, ItemResponse, ItemSort, ItemUpdate
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_item(body: ItemCreate, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
+    """Create an item owned by the signed-in user."""
+    return ItemResponse.model_validate(await service.create(user, body))
+
+
+@router.get("")
+async def list_items(
+    user: CurrentUser,
+    service: ItemServiceDep,
+    filters: ItemFiltersDep,
+    params: PageParamsDep,
+    sort: Annotated[ItemSort, Query(description="Field to sort by; prefix - for descending")] = (
+        "-created_at"
+    ),
+) -> Page[ItemResponse]:
+    """List items a page at a time, filtered and sorted."""
+    items, total = await service.list_page(user, filters, sort, params)
+    return Page.build([ItemResponse.model_validate(item) for item in items], total, params)
+
+
+@router.get("/cursor")
+async def list_items_by_cursor(
+    user: CurrentUser,
+    service: ItemServiceDep,
+    filters: ItemFiltersDep,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="next_cursor of a page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> CursorPage[ItemResponse]:
+    """List items newest first with a cursor: stable while items are being added."""
+    items, next_cursor = await service.list_after(user, filters, cursor, limit)
+    return CursorPage(
+        items=[ItemResponse.model_validate(item) for item in items], next_cursor=next_cursor
+    )
+
+
+@router.get("/{item_id}")
+async def read_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
+    """Return one item."""
+    return ItemResponse.model_validate(await service.get(user, item_id))
+
+
+@router.patch("/{item_id}")
+async def update_item(
+    item_id: uuid.UUID, body: ItemUpdate, user: CurrentUser, service: ItemServiceDep
+) -> ItemResponse:
+    """Change some fields of an item."""
+    return ItemResponse.model_validate(await service.update(user, item_id, body))
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> None:
+    """Delete an item."""
+    await service.delete(user, item_id)

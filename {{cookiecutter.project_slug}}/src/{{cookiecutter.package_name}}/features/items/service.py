@@ -1,0 +1,77 @@
+"""Business rules for items: owners see and change only their own; admins see all."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...core.errors import NotFoundError, PermissionDeniedError
+from ...core.pagination import Cursor, PageParams
+from ..users.models import Role, User
+from .models import Item
+from .repository import ItemRepository
+from .schemas import ItemCreate, ItemFilters, ItemSort, ItemUpdate
+
+
+class ItemService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.items = ItemRepository(session)
+
+    async def create(self, owner: User, data: ItemCreate) -> Item:
+        item = await self.items.add(Item(owner_id=owner.id, **data.model_dump()))
+        await self.session.commit()
+        return item
+
+    async def get(self, user: User, item_id: uuid.UUID) -> Item:
+        """The item if *user* may see it; another user's item is indistinguishable from none."""
+        item = await self.items.get(item_id, owner_id=_owner_scope(user))
+        if item is None:
+            raise NotFoundError("Item")
+        return item
+
+    async def update(self, user: User, item_id: uuid.UUID, changes: ItemUpdate) -> Item:
+        item = await self.get(user, item_id)
+        for field, value in changes.model_dump(exclude_unset=True).items():
+            setattr(item, field, value)
+        await self.session.commit()
+        return item
+
+    async def delete(self, user: User, item_id: uuid.UUID) -> None:
+        item = await self.get(user, item_id)
+        await self.items.delete(item)
+        await self.session.commit()
+
+    async def list_page(
+        self, user: User, filters: ItemFilters, sort: ItemSort, params: PageParams
+    ) -> tuple[list[Item], int]:
+        return await self.items.list_page(
+            _scoped(user, filters), sort, offset=params.offset, limit=params.page_size
+        )
+
+    async def list_after(
+        self, user: User, filters: ItemFilters, cursor: str | None, limit: int
+    ) -> tuple[list[Item], str | None]:
+        """A page of items newest first, and the cursor of the next page (None at the end)."""
+        after = Cursor.decode(cursor) if cursor else None
+        # One extra row says whether there is a next page without a second query.
+        rows = await self.items.list_after(_scoped(user, filters), after, limit + 1)
+        page, more = rows[:limit], len(rows) > limit
+        next_cursor = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
+        return page, next_cursor
+
+
+def _owner_scope(user: User) -> uuid.UUID | None:
+    return None if user.role is Role.ADMIN else user.id
+
+
+def _scoped(user: User, filters: ItemFilters) -> ItemFilters:
+    """Restrict a non-admin to their own items; only admins may filter by another owner."""
+    if user.role is Role.ADMIN:
+        return filters
+    if filters.owner_id not in {None, user.id}:
+        raise PermissionDeniedError(
+            "Only admins can list other users' items", details={"field": "owner_id"}
+        )
+    return ItemFilters(
+        status=filters.status, title_contains=filters.title_contains, owner_id=user.id
+    )

@@ -1,0 +1,1 @@
+"""Users: the account owner's profile and the admin's user management."""

@@ -1,0 +1,15 @@
+"""How routes get a UserService."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from ...dependencies import SessionDep
+from .service import UserService
+
+
+def get_user_service(session: SessionDep) -> UserService:
+    return UserService(session)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]

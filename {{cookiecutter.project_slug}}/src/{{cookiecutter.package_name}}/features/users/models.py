@@ -1,0 +1,31 @@
+"""The user table."""
+
+from enum import StrEnum
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ...core.database import Base, Timestamps, UUIDPrimaryKey
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class User(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=16,
+            values_callable=lambda roles: [r.value for r in roles],
+        ),
+        default=Role.USER,
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)

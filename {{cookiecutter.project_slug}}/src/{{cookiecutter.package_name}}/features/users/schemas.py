@@ -1,0 +1,34 @@
+"""What the users API accepts and returns; server-owned fields are never accepted."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...core.schemas import NO_NUL
+from .models import Role
+
+
+class UserResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+
+class UserUpdate(BaseModel):
+    """Fields a user may change on their own account; anything else is rejected."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role

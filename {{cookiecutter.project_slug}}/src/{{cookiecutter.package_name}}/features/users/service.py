@@ -1,0 +1,41 @@
+"""Business rules for user accounts."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...core.errors import ConflictError, NotFoundError
+from ...core.pagination import PageParams
+from .models import Role, User
+from .repository import UserRepository
+from .schemas import UserUpdate
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+
+    async def update_profile(self, user: User, changes: UserUpdate) -> User:
+        for field, value in changes.model_dump(exclude_unset=True).items():
+            setattr(user, field, value)
+        await self.session.commit()
+        return user
+
+    async def list_users(self, params: PageParams) -> tuple[list[User], int]:
+        return await self.users.list(offset=params.offset, limit=params.page_size)
+
+    async def change_role(self, user_id: uuid.UUID, role: Role) -> User:
+        """Set a user's role; the last admin cannot be demoted, so the service never locks out."""
+        user = await self.users.get(user_id)
+        if user is None:
+            raise NotFoundError("User")
+        if (
+            user.role is Role.ADMIN
+            and role is not Role.ADMIN
+            and await self.users.count_admins() == 1
+        ):
+            raise ConflictError("The last admin cannot be demoted", details={"field": "role"})
+        user.role = role
+        await self.session.commit()
+        return user

@@ -1,0 +1,266 @@
+"""Behaviour every route shares: the error envelope, middleware, probes and the OpenAPI schema."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.config import Settings
+
+from ..conftest import serve
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+}
+
+
+def assert_envelope(body: dict[str, Any], code: str) -> None:
+    assert body.keys() == {"error"}
+    assert body["error"].keys() == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+
+
+async def test_health_is_ok(client: AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_checks_the_database(client: AsyncClient) -> None:
+    response = await client.get("/ready")
+
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+async def test_request_id_is_created_and_returned(client: AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_a_well_formed_request_id_is_kept(client: AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_security_headers_on_success(client: AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert SECURITY_HEADERS.items() <= response.headers.items()
+    assert response.headers["cache-control"] == "no-store"
+    assert "strict-transport-security" not in response.headers
+
+
+async def test_hsts_in_production(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(environment="production", jwt_secret="p" * 40)
+    async with serve(settings) as production:
+        response = await production.get("/health")
+
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_docs_are_served_outside_production(client: AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.status_code == 200
+    assert "cdn.jsdelivr.net" in response.headers["content-security-policy"]
+
+
+async def test_one_access_log_line_per_request(
+    capsys: pytest.CaptureFixture[str], client: AsyncClient
+) -> None:
+    await client.get("/health", headers={"X-Request-ID": "trace-me"})
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [line for line in lines if line["event"] == "request"]
+    assert len(access) == 1
+    assert access[0] | {"duration_ms": 0, "timestamp": ""} == {
+        "event": "request",
+        "level": "info",
+        "method": "GET",
+        "path": "/health",
+        "status": 200,
+        "request_id": "trace-me",
+        "duration_ms": 0,
+        "timestamp": "",
+    }
+
+
+async def test_large_responses_are_compressed(
+    client: AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/openapi.json", headers={**admin_headers, "Accept-Encoding": "gzip"}
+    )
+
+    assert response.headers["content-encoding"] == "gzip"
+
+
+async def test_openapi_documents_the_error_envelope(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    operation = schema["paths"]["/api/v1/items/{item_id}"]["get"]
+
+    assert operation["operationId"] == "items-read_item"
+    assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+
+
+async def test_cors_allows_a_listed_origin(make_settings: Callable[..., Settings]) -> None:
+    async with serve(make_settings(cors_origins="https://app.example.com")) as cors:
+        response = await cors.get("/health", headers={"Origin": "https://app.example.com"})
+
+    assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+@pytest.mark.error_path
+class TestErrorEnvelope:
+    async def test_unknown_route_is_a_404_envelope(self, client: AsyncClient) -> None:
+        response = await client.get("/nope")
+
+        assert response.status_code == 404
+        assert_envelope(response.json(), "NOT_FOUND")
+        assert SECURITY_HEADERS.items() <= response.headers.items()
+
+    async def test_wrong_method_is_a_405_envelope(self, client: AsyncClient) -> None:
+        response = await client.delete("/health")
+
+        assert response.status_code == 405
+        assert_envelope(response.json(), "METHOD_NOT_ALLOWED")
+        assert response.headers["allow"] == "GET"
+
+    async def test_malformed_json_is_a_422_envelope(
+        self, client: AsyncClient, user_headers: dict[str, str]
+    ) -> None:
+        response = await client.post(
+            "/api/v1/items",
+            content=b"{not json",
+            headers={**user_headers, "Content-Type": "application/json"},
+        )
+
+        assert response.status_code == 422
+        assert_envelope(response.json(), "VALIDATION_ERROR")
+
+    async def test_validation_errors_do_not_echo_the_input(self, client: AsyncClient) -> None:
+        secret = "my-secret-password-value"
+        response = await client.post(
+            "/api/v1/auth/register", json={"email": "bad", "password": secret}
+        )
+
+        assert secret not in response.text
+
+    async def test_unhandled_error_is_a_generic_500_with_the_traceback_in_the_log(
+        self, capsys: pytest.CaptureFixture[str], app: FastAPI, client: AsyncClient
+    ) -> None:
+        async def explode() -> None:
+            raise RuntimeError("SELECT secret FROM internals")
+
+        app.add_api_route("/explode", explode)
+
+        response = await client.get("/explode")
+
+        assert response.status_code == 500
+        assert_envelope(response.json(), "INTERNAL_ERROR")
+        assert "SELECT" not in response.text
+        assert SECURITY_HEADERS.items() <= response.headers.items()
+        assert response.headers["x-request-id"]
+        log = capsys.readouterr().out
+        assert "unhandled_exception" in log
+        assert "SELECT secret FROM internals" in log
+
+    async def test_oversized_body_is_a_413_envelope(
+        self, client: AsyncClient, user_headers: dict[str, str]
+    ) -> None:
+        response = await client.post(
+            "/api/v1/items", json={"title": "x" * 2_000_000}, headers=user_headers
+        )
+
+        assert response.status_code == 413
+        assert_envelope(response.json(), "REQUEST_ENTITY_TOO_LARGE")
+
+    async def test_oversized_streamed_body_is_a_413_envelope(
+        self, client: AsyncClient, user_headers: dict[str, str]
+    ) -> None:
+        async def chunks() -> Any:
+            for _ in range(3):
+                yield b"x" * 600_000
+
+        response = await client.post(
+            "/api/v1/items",
+            content=chunks(),
+            headers={**user_headers, "Content-Type": "application/json"},
+        )
+
+        assert response.status_code == 413
+
+    async def test_invalid_request_id_is_replaced(self, client: AsyncClient) -> None:
+        response = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
+
+        assert response.headers["x-request-id"] != "bad id\twith spaces"
+
+    async def test_an_unlisted_host_is_refused(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        async with serve(make_settings(allowed_hosts="api.example.com,*.example.org")) as hosts:
+            refused = await hosts.get("/health", headers={"Host": "evil.test"})
+            allowed = await hosts.get("/health", headers={"Host": "eu.example.org:443"})
+
+        assert refused.status_code == 400
+        assert_envelope(refused.json(), "INVALID_HOST")
+        assert allowed.status_code == 200
+
+    async def test_cors_refuses_an_unlisted_origin(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        async with serve(make_settings(cors_origins="https://app.example.com")) as cors:
+            simple = await cors.get("/health", headers={"Origin": "https://evil.example"})
+            preflight = await cors.options(
+                "/api/v1/items",
+                headers={
+                    "Origin": "https://evil.example",
+                    "Access-Control-Request-Method": "POST",
+                },
+            )
+
+        assert "access-control-allow-origin" not in simple.headers
+        assert preflight.status_code == 400
+        assert_envelope(preflight.json(), "CORS_REJECTED")
+
+    async def test_ready_is_503_when_the_database_is_unreachable(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        unreachable = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+        async with serve(make_settings(database_url=unreachable)) as down:
+            response = await down.get("/ready")
+
+        assert response.status_code == 503
+        assert response.json()["error"]["details"] == {"checks": {"database": "error"}}
+
+    async def test_api_is_a_503_envelope_when_the_database_is_unreachable(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        unreachable = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+        async with serve(make_settings(database_url=unreachable)) as down:
+            response = await down.post(
+                "/api/v1/auth/login", data={"username": "a@example.com", "password": "whatever"}
+            )
+
+        assert response.status_code == 503
+        assert_envelope(response.json(), "SERVICE_UNAVAILABLE")
+
+    async def test_docs_are_hidden_in_production(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        settings = make_settings(environment="production", jwt_secret="p" * 40)
+        async with serve(settings) as production:
+            response = await production.get("/docs")
+
+        assert response.status_code == 404

@@ -1,0 +1,110 @@
+"""Repositories against the real database: the queries themselves."""
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.pagination import Cursor
+from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
+from {{ cookiecutter.package_name }}.features.auth.repository import RefreshTokenRepository
+from {{ cookiecutter.package_name }}.features.items.repository import ItemRepository
+from {{ cookiecutter.package_name }}.features.items.schemas import ItemFilters
+from {{ cookiecutter.package_name }}.features.users.models import Role
+from {{ cookiecutter.package_name }}.features.users.repository import UserRepository
+
+from ..factories import ItemFactory, UserFactory
+
+
+async def test_user_lookup_by_email(session: AsyncSession, users: UserFactory) -> None:
+    user = await users.create(email="find@example.com")
+
+    found = await UserRepository(session).get_by_email("find@example.com")
+
+    assert found is not None
+    assert found.id == user.id
+
+
+async def test_count_admins(session: AsyncSession, users: UserFactory) -> None:
+    await users.create(role=Role.ADMIN)
+    await users.create()
+
+    assert await UserRepository(session).count_admins() == 1
+
+
+async def test_title_filter_treats_like_wildcards_literally(
+    session: AsyncSession, users: UserFactory, items: ItemFactory
+) -> None:
+    owner = await users.create()
+    await items.create(owner, title="50% off")
+    await items.create(owner, title="500 off")
+    await items.create(owner, title="under_score")
+    await items.create(owner, title="underXscore")
+
+    repository = ItemRepository(session)
+    percent, _ = await repository.list_page(ItemFilters(title_contains="50%"), "title", 0, 10)
+    underscore, _ = await repository.list_page(ItemFilters(title_contains="r_s"), "title", 0, 10)
+
+    assert [item.title for item in percent] == ["50% off"]
+    assert [item.title for item in underscore] == ["under_score"]
+
+
+async def test_keyset_page_starts_after_the_cursor(
+    session: AsyncSession, users: UserFactory, items: ItemFactory
+) -> None:
+    owner = await users.create()
+    base = utc_now()
+    created = [
+        await items.create(owner, created_at=base - timedelta(minutes=minute))
+        for minute in range(4)
+    ]
+
+    after = Cursor(created[1].created_at, created[1].id)
+    rows = await ItemRepository(session).list_after(ItemFilters(), after, limit=10)
+
+    assert [row.id for row in rows] == [created[2].id, created[3].id]
+
+
+async def test_item_list_issues_two_queries_whatever_the_page_size(
+    session: AsyncSession, users: UserFactory, items: ItemFactory
+) -> None:
+    owner = await users.create()
+    for _ in range(5):
+        await items.create(owner)
+    statements: list[str] = []
+    sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        await ItemRepository(session).list_page(ItemFilters(), "-created_at", 0, 5)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+
+    assert len(statements) == 2
+
+
+async def test_revoke_family_revokes_only_that_family(
+    session: AsyncSession, users: UserFactory
+) -> None:
+    owner = await users.create()
+    family, other = uuid.uuid4(), uuid.uuid4()
+    expires = utc_now() + timedelta(days=1)
+    tokens = [
+        RefreshToken(id=uuid.uuid4(), user_id=owner.id, family_id=f, expires_at=expires)
+        for f in (family, family, other)
+    ]
+    repository = RefreshTokenRepository(session)
+    for token in tokens:
+        await repository.add(token)
+
+    await repository.revoke_family(family, utc_now())
+    await session.commit()
+    for token in tokens:
+        await session.refresh(token)
+
+    assert [token.revoked_at is not None for token in tokens] == [True, True, False]

@@ -1,0 +1,115 @@
+"""Tokens and password hashes: what verifies, and everything that must not."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from pydantic import SecretStr
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.security import InvalidTokenError, PasswordHasher, TokenCodec, TokenType
+
+SECRET = "unit-test-secret-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="module")
+def codec() -> TokenCodec:
+    return TokenCodec(Settings(_env_file=None, jwt_secret=SecretStr(SECRET)))
+
+
+@pytest.fixture(scope="module")
+def hasher() -> PasswordHasher:
+    return PasswordHasher(Settings(_env_file=None, argon2_memory_kib=19_456, argon2_time_cost=2))
+
+
+def forge(**claims: Any) -> str:
+    now = utc_now()
+    payload = {
+        "sub": str(uuid.uuid4()),
+        "jti": str(uuid.uuid4()),
+        "type": "access",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        **claims,
+    }
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, SECRET)
+
+
+def test_an_issued_token_decodes_to_its_claims(codec: TokenCodec) -> None:
+    subject = uuid.uuid4()
+    token, issued = codec.issue(subject, TokenType.REFRESH)
+
+    claims = codec.decode(token, TokenType.REFRESH)
+
+    assert claims.subject == subject
+    assert claims.token_id == issued.token_id
+    assert claims.expires_at - claims.issued_at == timedelta(days=7)
+
+
+async def test_a_password_verifies_against_its_hash(hasher: PasswordHasher) -> None:
+    password_hash = await hasher.hash("correct horse battery staple")
+
+    assert password_hash.startswith("$argon2id$")
+    assert await hasher.verify("correct horse battery staple", password_hash)
+
+
+@pytest.mark.error_path
+class TestRejectedTokens:
+    def test_expired(self, codec: TokenCodec) -> None:
+        token = forge(exp=utc_now() - timedelta(seconds=1))
+
+        with pytest.raises(InvalidTokenError):
+            codec.decode(token, TokenType.ACCESS)
+
+    def test_wrong_type(self, codec: TokenCodec) -> None:
+        token, _ = codec.issue(uuid.uuid4(), TokenType.ACCESS)
+
+        with pytest.raises(InvalidTokenError, match="expected a refresh token"):
+            codec.decode(token, TokenType.REFRESH)
+
+    def test_alg_none(self, codec: TokenCodec) -> None:
+        now = utc_now()
+        claims = {"sub": str(uuid.uuid4()), "jti": str(uuid.uuid4()), "type": "access"}
+        token = jwt.encode(
+            {**claims, "iat": now, "exp": now + timedelta(minutes=5)}, None, algorithm="none"
+        )
+
+        with pytest.raises(InvalidTokenError):
+            codec.decode(token, TokenType.ACCESS)
+
+    def test_tampered_payload(self, codec: TokenCodec) -> None:
+        header, _, signature = forge().split(".")
+        _, payload, _ = forge(sub=str(uuid.uuid4())).split(".")
+
+        with pytest.raises(InvalidTokenError):
+            codec.decode(f"{header}.{payload}.{signature}", TokenType.ACCESS)
+
+    def test_signed_with_another_secret(self, codec: TokenCodec) -> None:
+        token = jwt.encode({"sub": "x"}, "another-secret-that-is-long-enough-0123456789")
+
+        with pytest.raises(InvalidTokenError):
+            codec.decode(token, TokenType.ACCESS)
+
+    @pytest.mark.parametrize("claim", ["sub", "jti", "type", "exp", "iat"])
+    def test_missing_claim(self, codec: TokenCodec, claim: str) -> None:
+        with pytest.raises(InvalidTokenError):
+            codec.decode(forge(**{claim: None}), TokenType.ACCESS)
+
+    @pytest.mark.parametrize("claims", [{"sub": "not-a-uuid"}, {"type": "session"}, {"jti": "123"}])
+    def test_malformed_claim(self, codec: TokenCodec, claims: dict[str, str]) -> None:
+        with pytest.raises(InvalidTokenError):
+            codec.decode(forge(**claims), TokenType.ACCESS)
+
+
+@pytest.mark.error_path
+class TestRejectedPasswords:
+    async def test_a_wrong_password_does_not_verify(self, hasher: PasswordHasher) -> None:
+        password_hash = await hasher.hash("correct horse battery staple")
+
+        assert not await hasher.verify("wrong horse battery staple", password_hash)
+
+    async def test_no_stored_hash_never_verifies(self, hasher: PasswordHasher) -> None:
+        assert not await hasher.verify("anything at all", None)
