@@ -9,6 +9,7 @@ import json
 import keyword
 import re
 import sys
+from typing import Any
 
 # Import names a baked project depends on (or that its layout uses). A package of the same
 # name would shadow the dependency.
@@ -90,14 +91,37 @@ def version_problem(version: str) -> str | None:
     )
 
 
-def problems(context: dict[str, object]) -> list[str]:
+def matches(when: dict[str, str], context: dict[str, object]) -> bool:
+    """Whether the answers in *context* are those *when* names (a constraint's or a manifest's)."""
+    return all(context.get(option) == value for option, value in when.items())
+
+
+def constraint_problems(context: dict[str, object], constraints: list[dict[str, Any]]) -> list[str]:
+    """The messages of the ``_constraints`` of cookiecutter.json that *context* breaks."""
+    found = []
+    for constraint in constraints:
+        if not matches(constraint["when"], context):
+            continue
+        for option, allowed in constraint["require"].items():
+            if context.get(option) not in allowed:
+                chosen = ", ".join(f"{key}={value}" for key, value in constraint["when"].items())
+                found.append(
+                    f"{chosen} needs {option} to be one of {', '.join(allowed)} "
+                    f"(it is {context.get(option)}): {constraint['message']}"
+                )
+    return found
+
+
+def problems(context: dict[str, Any]) -> list[str]:
     """Every problem with the answers in *context*, in the order the questions are asked."""
     found = [
         slug_problem(str(context["project_slug"])),
         package_problem(str(context["package_name"])),
         version_problem(str(context["version"])),
     ]
-    return [problem for problem in found if problem is not None]
+    return [problem for problem in found if problem is not None] + constraint_problems(
+        context, context.get("_constraints", [])
+    )
 
 
 def main() -> None:

@@ -85,3 +85,23 @@ class TestAuthServiceErrors:
 
         with pytest.raises(InvalidTokenError):
             await service.refresh(token)
+
+
+@pytest.mark.error_path
+async def test_unknown_email_still_pays_for_a_password_check(
+    service: AuthService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Login spends the same hashing work whether or not the email exists (no user oracle)."""
+    checked: list[str | None] = []
+    verify = service.hasher.verify
+
+    async def spy(password: str, password_hash: str | None) -> bool:
+        checked.append(password_hash)
+        return await verify(password, password_hash)
+
+    monkeypatch.setattr(service.hasher, "verify", spy)
+
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("nobody@example.com", DEFAULT_PASSWORD)
+
+    assert checked == [None]

@@ -1,10 +1,9 @@
-"""Engine, sessions and the declarative base. Nothing connects at import time."""
+"""Engine, sessions and the column types every model shares. Nothing connects at import time."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Uuid, event
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,7 +11,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from ..config import Settings
@@ -25,6 +23,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def utc_now() -> datetime:
@@ -48,23 +49,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid}  # noqa: RUF012 - SQLAlchemy API
-
-
-class UUIDPrimaryKey:
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-
-
-class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
-
-
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:
+    """Per connection: enforce foreign keys, let readers run beside the writer (WAL), and wait
+    for a busy writer instead of failing at once."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -72,8 +63,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Create the engine for the configured database, tuned per backend."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 15})
-        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(
         url,

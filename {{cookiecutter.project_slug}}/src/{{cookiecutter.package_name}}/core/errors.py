@@ -110,7 +110,7 @@ def error_response(
 ) -> JSONResponse:
     """Render the envelope; the only place an error body is built."""
     body = {"error": {"code": code, "message": message, "details": dict(details or {})}}
-    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+    return JSONResponse(body, status_code=int(status_code), headers=dict(headers or {}))
 
 
 def internal_error_response() -> JSONResponse:

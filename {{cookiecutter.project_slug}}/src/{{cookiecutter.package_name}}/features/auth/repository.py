@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...core.base import col
 from .models import RefreshToken
 
 
@@ -24,6 +25,6 @@ class RefreshTokenRepository:
     async def revoke_family(self, family_id: uuid.UUID, at: datetime) -> None:
         await self.session.execute(
             update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
             .values(revoked_at=at)
         )

@@ -1,15 +1,22 @@
 """Queries on the item table, nothing else."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
+from ...core.base import col
 from ...core.pagination import Cursor
 from .models import Item
 from .schemas import ItemFilters, ItemSort
 
-_SORT_COLUMNS = {"created_at": Item.created_at, "title": Item.title, "priority": Item.priority}
+_SORT_COLUMNS: dict[str, Mapped[Any]] = {
+    "created_at": col(Item.created_at),
+    "title": col(Item.title),
+    "priority": col(Item.priority),
+}
 
 
 def _escape_like(value: str) -> str:
@@ -19,12 +26,12 @@ def _escape_like(value: str) -> str:
 def _conditions(filters: ItemFilters) -> list[ColumnElement[bool]]:
     conditions = []
     if filters.owner_id is not None:
-        conditions.append(Item.owner_id == filters.owner_id)
+        conditions.append(col(Item.owner_id) == filters.owner_id)
     if filters.status is not None:
-        conditions.append(Item.status == filters.status)
+        conditions.append(col(Item.status) == filters.status)
     if filters.title_contains:
         pattern = f"%{_escape_like(filters.title_contains.lower())}%"
-        conditions.append(func.lower(Item.title).like(pattern, escape="\\"))
+        conditions.append(func.lower(col(Item.title)).like(pattern, escape="\\"))
     return conditions
 
 
@@ -34,9 +41,9 @@ class ItemRepository:
 
     async def get(self, item_id: uuid.UUID, owner_id: uuid.UUID | None) -> Item | None:
         """The item, if it exists and (when *owner_id* is given) belongs to that owner."""
-        query = select(Item).where(Item.id == item_id)
+        query = select(Item).where(col(Item.id) == item_id)
         if owner_id is not None:
-            query = query.where(Item.owner_id == owner_id)
+            query = query.where(col(Item.owner_id) == owner_id)
         return await self.session.scalar(query)
 
     async def add(self, item: Item) -> Item:
@@ -55,7 +62,7 @@ class ItemRepository:
         total = await self.session.scalar(count_query) or 0
         column = _SORT_COLUMNS[sort.removeprefix("-")]
         order = column.desc() if sort.startswith("-") else column.asc()
-        tie_breaker = Item.id.desc() if sort.startswith("-") else Item.id.asc()
+        tie_breaker = col(Item.id).desc() if sort.startswith("-") else col(Item.id).asc()
         query = select(Item).where(*conditions).order_by(order, tie_breaker)
         rows = await self.session.scalars(query.offset(offset).limit(limit))
         return list(rows), total
@@ -68,9 +75,9 @@ class ItemRepository:
         if after is not None:
             query = query.where(
                 or_(
-                    Item.created_at < after.created_at,
-                    and_(Item.created_at == after.created_at, Item.id < after.id),
+                    col(Item.created_at) < after.created_at,
+                    and_(col(Item.created_at) == after.created_at, col(Item.id) < after.id),
                 )
             )
-        query = query.order_by(Item.created_at.desc(), Item.id.desc()).limit(limit)
+        query = query.order_by(col(Item.created_at).desc(), col(Item.id).desc()).limit(limit)
         return list(await self.session.scalars(query))

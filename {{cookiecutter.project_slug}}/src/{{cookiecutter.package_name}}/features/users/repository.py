@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...core.base import col
 from .models import Role, User
 
 
@@ -16,7 +17,7 @@ class UserRepository:
         return await self.session.get(User, user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self.session.scalar(select(User).where(User.email == email))
+        return await self.session.scalar(select(User).where(col(User.email) == email))
 
     async def add(self, user: User) -> User:
         self.session.add(user)
@@ -26,10 +27,10 @@ class UserRepository:
     async def list(self, *, offset: int, limit: int) -> tuple[list[User], int]:
         total = await self.session.scalar(select(func.count()).select_from(User)) or 0
         rows = await self.session.scalars(
-            select(User).order_by(User.created_at, User.id).offset(offset).limit(limit)
+            select(User).order_by(col(User.created_at), col(User.id)).offset(offset).limit(limit)
         )
         return list(rows), total
 
     async def count_admins(self) -> int:
-        query = select(func.count()).select_from(User).where(User.role == Role.ADMIN)
+        query = select(func.count()).select_from(User).where(col(User.role) == Role.ADMIN)
         return await self.session.scalar(query) or 0

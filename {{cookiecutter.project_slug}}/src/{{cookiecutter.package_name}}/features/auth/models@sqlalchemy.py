@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...core.database import Base, utc_now
+from ...core.base import Base
+from ...core.database import utc_now
 
 
 class RefreshToken(Base):

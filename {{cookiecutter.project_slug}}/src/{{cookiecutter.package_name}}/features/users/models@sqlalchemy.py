@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...core.database import Base, Timestamps, UUIDPrimaryKey
+from ...core.base import Base, Timestamps, UUIDPrimaryKey
 
 
 class Role(StrEnum):

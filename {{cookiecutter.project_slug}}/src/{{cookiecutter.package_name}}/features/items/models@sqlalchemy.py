@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...core.database import Base, Timestamps, UUIDPrimaryKey
+from ...core.base import Base, Timestamps, UUIDPrimaryKey
 
 
 class ItemStatus(StrEnum):

@@ -1,0 +1,31 @@
+"""The user table."""
+
+from enum import StrEnum
+
+from sqlalchemy import Enum
+from sqlmodel import Field
+
+from ...core.base import Base, Timestamps, UUIDPrimaryKey
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class User(UUIDPrimaryKey, Timestamps, Base, table=True):
+    __tablename__ = "users"
+
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=255)
+    full_name: str | None = Field(default=None, max_length=200)
+    role: Role = Field(
+        default=Role.USER,
+        sa_type=Enum(
+            Role,
+            native_enum=False,
+            length=16,
+            values_callable=lambda roles: [r.value for r in roles],
+        ),
+    )
+    is_active: bool = True
