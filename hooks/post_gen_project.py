@@ -20,7 +20,7 @@ PACKAGE_PLACEHOLDER = "{" * 2 + "cookiecutter.package_name" + "}" * 2
 
 
 def variant_target(path: str) -> str:
-    """Where a variant file lands: its path without the ``@tag`` (``uv@a-b.lock`` -> ``uv.lock``)."""
+    """Where a variant file lands: its path without the tag (``uv@a-b.lock`` -> ``uv.lock``)."""
     return _VARIANT_TAG.sub("", path, count=1)
 
 

@@ -16,7 +16,9 @@ from cookiecutter.main import cookiecutter
 from scripts.variants import TEMPLATE_DIR, cookiecutter_json
 
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-BAKED_ROOT_PACKAGE = '[[package]]\nname = "my-service"\nversion = "0.1.0"\nsource = { editable = "." }'
+BAKED_ROOT_PACKAGE = (
+    '[[package]]\nname = "my-service"\nversion = "0.1.0"\nsource = { editable = "." }'
+)
 TEMPLATED_ROOT_PACKAGE = (
     '[[package]]\nname = "{{ cookiecutter.project_slug }}"\n'
     'version = "{{ cookiecutter.version }}"\nsource = { editable = "." }'

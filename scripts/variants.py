@@ -2,6 +2,7 @@
 
     python scripts/variants.py all        # JSON list of every valid combination
     python scripts/variants.py pairwise   # JSON list covering every valid pair of option values
+    python scripts/variants.py ids        # JSON list of every combination's id (CI matrix)
 
 An option is any key of cookiecutter.json whose default is a list of choices; a combination is
 valid when it breaks none of ``_constraints`` (checked by the pre-gen hook's own function).
@@ -55,7 +56,9 @@ def all_variants(config: dict[str, Any] | None = None) -> list[Variant]:
     """Every combination of option values that the constraints allow."""
     config = config or cookiecutter_json()
     options = choice_options(config)
-    combinations = (dict(zip(options, values, strict=True)) for values in itertools.product(*options.values()))
+    combinations = (
+        dict(zip(options, values, strict=True)) for values in itertools.product(*options.values())
+    )
     return [v for v in combinations if is_valid(v, config.get("_constraints", []))]
 
 
@@ -84,6 +87,9 @@ def variant_id(variant: Variant) -> str:
 
 def main(argv: list[str]) -> None:
     which = argv[0] if argv else "all"
+    if which == "ids":
+        sys.stdout.write(json.dumps([variant_id(v) for v in all_variants()]) + "\n")
+        return
     variants = {"all": all_variants, "pairwise": pairwise_variants}[which]()
     sys.stdout.write(json.dumps(variants) + "\n")
 

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,18 +12,40 @@ from typing import Any
 import asyncpg
 import pytest
 
+from scripts.variants import TEMPLATE_DIR, Variant, all_variants, pairwise_variants, variant_id
+
 from .helpers import run
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+__all__ = ["TEMPLATE_DIR"]
+
 # The administrative connection used to create one database per bake.
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEMPLATE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
-def cookiecutter_json() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    return data
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--variants",
+        default="pairwise",
+        help="variants that get the full checks: pairwise (default), all, or variant ids "
+        "separated by commas, e.g. 3.13-sqlmodel-sqlite",
+    )
+    parser.addoption(
+        "--upgrade-deps",
+        action="store_true",
+        help="run `uv lock --upgrade` in each variant before its full checks",
+    )
+
+
+def selected_variants(spec: str) -> list[Variant]:
+    if spec in {"all", "pairwise"}:
+        return all_variants() if spec == "all" else pairwise_variants()
+    by_id = {variant_id(variant): variant for variant in all_variants()}
+    unknown = [name for name in spec.split(",") if name not in by_id]
+    if unknown:
+        raise pytest.UsageError(f"unknown variants {unknown}; known: {', '.join(by_id)}")
+    return [by_id[name] for name in spec.split(",")]
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +70,29 @@ def default_project(bake: Callable[..., Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synced_project(default_project: Path) -> Path:
-    """The default bake with its locked dependencies installed."""
-    run(["uv", "sync", "--locked"], default_project)
-    return default_project
+def synced(bake: Callable[..., Path], pytestconfig: pytest.Config) -> Callable[[Variant], Path]:
+    """A variant's bake with its dependencies installed (once per variant): the locked ones,
+    or the newest allowed ones with ``--upgrade-deps``."""
+    installed: set[Path] = set()
+
+    def sync(variant: Variant) -> Path:
+        project = bake(**variant)
+        if project not in installed:
+            if pytestconfig.getoption("upgrade_deps"):
+                run(["uv", "lock", "--upgrade"], project)
+            run(["uv", "sync", "--locked"], project)
+            installed.add(project)
+        return project
+
+    return sync
+
+
+def uses_postgresql(project: Path) -> bool:
+    """Whether the baked service runs on PostgreSQL in production (it ships the driver)."""
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    return any(dependency.startswith("asyncpg") for dependency in dependencies)
 
 
 def _asyncpg_url(url: str) -> str:

@@ -1,4 +1,5 @@
-"""The default bake passes its own checks: lint, types, tests and migrations, on both databases."""
+"""The pairwise set of variants passes each variant's own checks: lint, types, tests (with the
+coverage gate) and migrations, on SQLite and, where the variant uses it, on PostgreSQL."""
 
 import re
 from collections.abc import Callable
@@ -6,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts.variants import Variant, variant_id
+
+from .conftest import selected_variants, uses_postgresql
 from .helpers import run
 
 pytestmark = pytest.mark.slow
@@ -16,57 +20,78 @@ ALEMBIC_CYCLE = (
     ["uv", "run", "alembic", "downgrade", "base"],
     ["uv", "run", "alembic", "upgrade", "head"],
 )
+PYTEST = ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
-def test_ruff_format_check(synced_project: Path) -> None:
-    run(["uv", "run", "ruff", "format", "--check", "."], synced_project)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "full_variant" in metafunc.fixturenames:
+        variants = selected_variants(metafunc.config.getoption("variants"))
+        metafunc.parametrize("full_variant", variants, ids=variant_id, scope="module")
 
 
-def test_ruff_check(synced_project: Path) -> None:
-    run(["uv", "run", "ruff", "check", "."], synced_project)
+@pytest.fixture(scope="module")
+def project(full_variant: Variant, synced: Callable[[Variant], Path]) -> Path:
+    return synced(full_variant)
 
 
-def test_mypy_strict(synced_project: Path) -> None:
-    run(["uv", "run", "mypy"], synced_project)
+@pytest.fixture
+def postgresql_url(project: Path, postgres_database: Callable[[], str]) -> str | None:
+    """A fresh database for a PostgreSQL variant; None for a SQLite-only one."""
+    return postgres_database() if uses_postgresql(project) else None
 
 
-def test_pytest_on_sqlite_meets_the_coverage_gate(synced_project: Path) -> None:
-    result = run(["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], synced_project)
+def assert_sqlite_only(project: Path) -> None:
+    """A SQLite-only variant ships no PostgreSQL driver and no database server."""
+    assert '"asyncpg"' not in (project / "uv.lock").read_text()
+    assert "postgres" not in (project / "compose.yaml").read_text()
+
+
+def test_ruff_format_check(project: Path) -> None:
+    run(["uv", "run", "ruff", "format", "--check", "."], project)
+
+
+def test_ruff_check(project: Path) -> None:
+    run(["uv", "run", "ruff", "check", "."], project)
+
+
+def test_mypy_strict(project: Path) -> None:
+    run(["uv", "run", "mypy"], project)
+
+
+def test_pytest_on_sqlite_meets_the_coverage_gate(project: Path) -> None:
+    result = run(PYTEST, project)
 
     assert "Required test coverage of 90" in result.stdout
 
 
-def test_pytest_on_postgresql(synced_project: Path, postgres_database: Callable[[], str]) -> None:
-    run(
-        ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"],
-        synced_project,
-        env={"TEST_DATABASE_URL": postgres_database()},
-    )
+def test_pytest_on_postgresql(project: Path, postgresql_url: str | None) -> None:
+    if postgresql_url is None:
+        assert_sqlite_only(project)
+        return
+    run(PYTEST, project, env={"TEST_DATABASE_URL": postgresql_url})
 
 
-def test_at_least_40_percent_of_tests_are_error_paths(synced_project: Path) -> None:
+def test_at_least_40_percent_of_tests_are_error_paths(project: Path) -> None:
     def count(*marker: str) -> int:
-        output = run(
-            ["uv", "run", "pytest", "--collect-only", "-q", "--no-cov", "-p", "no:cacheprovider"]
-            + list(marker),
-            synced_project,
-        ).stdout
-        return int(re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", output).group(1))
+        output = run([*PYTEST, "--collect-only", "--no-cov", *marker], project).stdout
+        found = re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", output)
+        assert found, output
+        return int(found.group(1))
 
     total, errors = count(), count("-m", "error_path")
 
     assert errors / total >= 0.40, f"{errors} of {total} tests exercise error paths"
 
 
-def test_migrations_on_sqlite(synced_project: Path, tmp_path: Path) -> None:
+def test_migrations_on_sqlite(project: Path, tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"}
     for command in ALEMBIC_CYCLE:
-        run(command, synced_project, env=env)
+        run(command, project, env=env)
 
 
-def test_migrations_on_postgresql(
-    synced_project: Path, postgres_database: Callable[[], str]
-) -> None:
-    env = {"DATABASE_URL": postgres_database()}
+def test_migrations_on_postgresql(project: Path, postgresql_url: str | None) -> None:
+    if postgresql_url is None:
+        assert_sqlite_only(project)
+        return
     for command in ALEMBIC_CYCLE:
-        run(command, synced_project, env=env)
+        run(command, project, env={"DATABASE_URL": postgresql_url})

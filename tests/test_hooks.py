@@ -1,27 +1,16 @@
 """The hooks' rules, as functions and as a user meets them in a bake."""
 
-import importlib.util
 import stat
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import TEMPLATE_DIR
-
-
-def load_hook(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from scripts.variants import TEMPLATE_DIR, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -89,6 +78,55 @@ def test_env_file_gets_a_fresh_secret_and_keeps_the_rest() -> None:
     assert env == "# comment\nENVIRONMENT=development\nJWT_SECRET=generated\nOTHER=1\n"
 
 
+CONSTRAINTS = [
+    {
+        "when": {"websockets": "yes"},
+        "require": {"redis": ["yes"]},
+        "message": "fan-out across processes goes through Redis",
+    }
+]
+
+
+def test_a_combination_that_breaks_a_constraint_is_explained() -> None:
+    problems = pre_gen.constraint_problems({"websockets": "yes", "redis": "no"}, CONSTRAINTS)
+
+    assert problems == [
+        "websockets=yes needs redis to be one of yes (it is no): "
+        "fan-out across processes goes through Redis"
+    ]
+
+
+@pytest.mark.parametrize(
+    "context", [{"websockets": "yes", "redis": "yes"}, {"websockets": "no", "redis": "no"}]
+)
+def test_combinations_within_the_constraints_pass(context: dict[str, str]) -> None:
+    assert pre_gen.constraint_problems(context, CONSTRAINTS) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("uv@sqlmodel-sqlite.lock", "uv.lock"),
+        ("compose@postgresql.yaml", "compose.yaml"),
+        (".github/workflows/ci@sqlite.yml", ".github/workflows/ci.yml"),
+        ("src/pkg/core/base@sqlmodel.py", "src/pkg/core/base.py"),
+    ],
+)
+def test_a_variant_file_lands_under_its_plain_name(path: str, target: str) -> None:
+    assert post_gen.variant_target(path) == target
+
+
+def test_the_manifest_keeps_chosen_files_and_removes_the_others() -> None:
+    manifest = [
+        {"when": {"orm": "a"}, "files": ["src/{{cookiecutter.package_name}}/m@a.py"]},
+        {"when": {"orm": "b"}, "files": ["src/{{cookiecutter.package_name}}/m@b.py"]},
+    ]
+
+    plan = dict(post_gen.planned_files({"orm": "b", "package_name": "svc"}, manifest))
+
+    assert plan == {"src/svc/m@a.py": None, "src/svc/m@b.py": "src/svc/m.py"}
+
+
 @pytest.mark.parametrize(
     ("answers", "message"),
     [
@@ -106,8 +144,16 @@ def test_a_rejected_bake_explains_itself_and_leaves_nothing(
 ) -> None:
     arguments = [f"{key}={value}" for key, value in answers.items()]
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), TEMPLATE_DIR]
-        + arguments,
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(tmp_path),
+            TEMPLATE_DIR,
+            *arguments,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -121,14 +167,15 @@ def test_a_rejected_bake_explains_itself_and_leaves_nothing(
 
 HOSTILE_NAME = 'Acme "Quoted" \\ Svc'
 HOSTILE_DESCRIPTION = 'He said "hi" \\ {{ not jinja }} {% raw %} \t ünïcödé 😀 \x7f end'
-HOSTILE_AUTHOR = "O'Brien \"Bob\" \\"
+HOSTILE_AUTHOR = 'O\'Brien "Bob" \\'
 
 
 @pytest.fixture(scope="module")
 def hostile_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bake answered interactively, as a user types: answers are not rendered as Jinja."""
     output = tmp_path_factory.mktemp("hostile")
-    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1"]
+    # name, slug, package, description, author, email, version, then the first of each choice.
+    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1", "1", "1"]
     subprocess.run(  # noqa: S603
         [sys.executable, "-m", "cookiecutter", "-o", str(output), TEMPLATE_DIR],
         input="\n".join(answers) + "\n",

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from importlib.util import find_spec
 from typing import Any
 
 import pytest
@@ -12,6 +13,11 @@ from {{ cookiecutter.package_name }}.config import Settings
 
 from ..conftest import serve
 
+# A database that cannot be opened: a SQLite file in a missing directory, and (where the driver
+# is installed) a PostgreSQL port that refuses connections.
+UNREACHABLE_DATABASES = ["sqlite+aiosqlite:////nonexistent-directory/app.db"] + (
+    ["postgresql+asyncpg://nobody@127.0.0.1:1/none"] if find_spec("asyncpg") else []
+)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -234,20 +240,20 @@ class TestErrorEnvelope:
         assert preflight.status_code == 400
         assert_envelope(preflight.json(), "CORS_REJECTED")
 
+    @pytest.mark.parametrize("unreachable", UNREACHABLE_DATABASES)
     async def test_ready_is_503_when_the_database_is_unreachable(
-        self, make_settings: Callable[..., Settings]
+        self, make_settings: Callable[..., Settings], unreachable: str
     ) -> None:
-        unreachable = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
         async with serve(make_settings(database_url=unreachable)) as down:
             response = await down.get("/ready")
 
         assert response.status_code == 503
         assert response.json()["error"]["details"] == {"checks": {"database": "error"}}
 
+    @pytest.mark.parametrize("unreachable", UNREACHABLE_DATABASES)
     async def test_api_is_a_503_envelope_when_the_database_is_unreachable(
-        self, make_settings: Callable[..., Settings]
+        self, make_settings: Callable[..., Settings], unreachable: str
     ) -> None:
-        unreachable = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
         async with serve(make_settings(database_url=unreachable)) as down:
             response = await down.post(
                 "/api/v1/auth/login", data={"username": "a@example.com", "password": "whatever"}
