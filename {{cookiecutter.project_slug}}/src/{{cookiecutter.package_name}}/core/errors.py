@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = structlog.get_logger(__name__)
 
@@ -134,6 +135,9 @@ def _validation_details(errors: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+_PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 async def _handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
@@ -149,11 +153,30 @@ async def _handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
     status = HTTPStatus(exc.status_code)
     message = exc.detail if isinstance(exc.detail, str) else status.phrase
-    return error_response(status, status.name, message, headers=exc.headers)
+    headers = exc.headers
+    if status is HTTPStatus.METHOD_NOT_ALLOWED:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return error_response(status, status.name, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (Starlette's 405 names only the first route that matched)."""
+    scope = request.scope
+    probe = {
+        key: scope[key] for key in ("type", "path", "root_path", "headers", "app") if key in scope
+    }
+    return ", ".join(
+        method
+        for method in _PROBED_METHODS
+        if any(
+            route.matches({**probe, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
 
 
 async def _handle_database_unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from ...core.schemas import NO_NUL
+from ...core.schemas import NO_NUL, VISIBLE_TEXT
 
 MIN_PASSWORD_LENGTH = 12
 # argon2 hashes any length, but an unbounded password is a cheap way to burn CPU.
@@ -12,13 +12,13 @@ MAX_PASSWORD_LENGTH = 128
 
 
 class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     email: EmailStr = Field(max_length=320)
     password: str = Field(
         min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL
     )
-    full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    full_name: str | None = Field(default=None, max_length=200, pattern=VISIBLE_TEXT)
 
 
 class RefreshRequest(BaseModel):

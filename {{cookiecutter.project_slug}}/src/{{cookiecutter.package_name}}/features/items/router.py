@@ -12,8 +12,20 @@ from .schemas import ItemCreate, ItemResponse, ItemSort, ItemUpdate
 
 router = APIRouter(prefix="/items", tags=["items"])
 
+# OpenAPI links: what a client (or a stateful test) can do with the item it just created.
+_ITEM_ID = {"item_id": "$response.body#/id"}
+CREATED_ITEM_LINKS = {
+    "ReadItem": {"operationId": "items-read_item", "parameters": _ITEM_ID},
+    "UpdateItem": {"operationId": "items-update_item", "parameters": _ITEM_ID},
+    "DeleteItem": {"operationId": "items-delete_item", "parameters": _ITEM_ID},
+}
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"description": "The created item", "links": CREATED_ITEM_LINKS}},
+)
 async def create_item(body: ItemCreate, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
     """Create an item owned by the signed-in user."""
     return ItemResponse.model_validate(await service.create(user, body))
@@ -51,13 +63,13 @@ async def list_items_by_cursor(
     )
 
 
-@router.get("/{item_id}")
+@router.get("/{item_id:uuid}")
 async def read_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
     """Return one item."""
     return ItemResponse.model_validate(await service.get(user, item_id))
 
 
-@router.patch("/{item_id}")
+@router.patch("/{item_id:uuid}")
 async def update_item(
     item_id: uuid.UUID, body: ItemUpdate, user: CurrentUser, service: ItemServiceDep
 ) -> ItemResponse:
@@ -65,7 +77,7 @@ async def update_item(
     return ItemResponse.model_validate(await service.update(user, item_id, body))
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{item_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> None:
     """Delete an item."""
     await service.delete(user, item_id)

@@ -3,11 +3,12 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from ...core.schemas import NO_NUL
+from ...core.schemas import NO_NUL, VISIBLE_TEXT
 from .models import ItemStatus
 
 MIN_PRIORITY, MAX_PRIORITY = 1, 5
@@ -15,24 +16,31 @@ MIN_PRIORITY, MAX_PRIORITY = 1, 5
 ItemSort = Literal["created_at", "-created_at", "title", "-title", "priority", "-priority"]
 
 
-class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+# Constraints live on the types, so they hold wherever a field is optional too.
+Title = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]
+Description = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
+Priority = Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY)]
 
-    title: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
-    description: str | None = Field(default=None, max_length=10_000, pattern=NO_NUL)
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description | None = None
     status: ItemStatus = ItemStatus.TODO
-    priority: int = Field(default=3, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+    priority: Priority = 3
 
 
 class ItemUpdate(BaseModel):
     """A partial update; fields left out keep their value, ``owner_id`` and ``id`` are rejected."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
-    description: str | None = Field(default=None, max_length=10_000, pattern=NO_NUL)
-    status: ItemStatus | None = None
-    priority: int | None = Field(default=None, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+    # Optional but not nullable: the schema shows no null, and the validator below refuses one.
+    title: Title | SkipJsonSchema[None] = None
+    description: Description | None = None
+    status: ItemStatus | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def reject_null_for_required_fields(self) -> Self:

@@ -35,7 +35,7 @@ async def list_users(
     return Page.build([UserResponse.model_validate(u) for u in users], total, params)
 
 
-@router.patch("/{user_id}/role")
+@router.patch("/{user_id:uuid}/role")
 async def change_role(
     user_id: uuid.UUID, body: RoleUpdate, _: AdminUser, service: UserServiceDep
 ) -> UserResponse:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...core.schemas import NO_NUL
+from ...core.schemas import VISIBLE_TEXT
 from .models import Role
 
 
@@ -23,9 +23,9 @@ class UserResponse(BaseModel):
 class UserUpdate(BaseModel):
     """Fields a user may change on their own account; anything else is rejected."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    full_name: str | None = Field(default=None, max_length=200, pattern=VISIBLE_TEXT)
 
 
 class RoleUpdate(BaseModel):
