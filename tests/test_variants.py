@@ -38,7 +38,15 @@ PARSERS: dict[str, Callable[[str], object]] = {
 
 
 # What running a bake's tools leaves behind; the bake itself writes none of it.
-TOOL_OUTPUT = {".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__", ".coverage"}
+TOOL_OUTPUT = {
+    ".venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "__pycache__",
+    ".coverage",
+}
 
 
 def baked_files(project: Path) -> list[Path]:

@@ -3,7 +3,6 @@
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.database import utc_now
@@ -65,27 +64,6 @@ async def test_keyset_page_starts_after_the_cursor(
     rows = await ItemRepository(session).list_after(ItemFilters(), after, limit=10)
 
     assert [row.id for row in rows] == [created[2].id, created[3].id]
-
-
-async def test_item_list_issues_two_queries_whatever_the_page_size(
-    session: AsyncSession, users: UserFactory, items: ItemFactory
-) -> None:
-    owner = await users.create()
-    for _ in range(5):
-        await items.create(owner)
-    statements: list[str] = []
-    sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(sync_engine, "before_cursor_execute", record)
-    try:
-        await ItemRepository(session).list_page(ItemFilters(), "-created_at", 0, 5)
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", record)
-
-    assert len(statements) == 2
 
 
 async def test_revoke_family_revokes_only_that_family(

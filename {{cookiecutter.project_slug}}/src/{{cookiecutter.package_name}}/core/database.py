@@ -1,9 +1,10 @@
 """Engine, sessions and the column types every model shares. Nothing connects at import time."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -47,6 +48,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def enum_as_string[E: StrEnum](enum: type[E]) -> Enum:
+    """An enum stored as its values in a short VARCHAR: no native type to migrate when it grows."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:

@@ -3,10 +3,11 @@
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
+from ...core.database import enum_as_string
 
 
 class ItemStatus(StrEnum):
@@ -23,13 +24,5 @@ class Item(UUIDPrimaryKey, Timestamps, Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[ItemStatus] = mapped_column(
-        Enum(
-            ItemStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda statuses: [s.value for s in statuses],
-        ),
-        default=ItemStatus.TODO,
-    )
+    status: Mapped[ItemStatus] = mapped_column(enum_as_string(ItemStatus), default=ItemStatus.TODO)
     priority: Mapped[int] = mapped_column(default=3)

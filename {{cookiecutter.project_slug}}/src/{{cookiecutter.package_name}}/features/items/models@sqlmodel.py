@@ -3,10 +3,11 @@
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Enum, Index, Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
+from ...core.database import enum_as_string
 
 
 class ItemStatus(StrEnum):
@@ -23,13 +24,5 @@ class Item(UUIDPrimaryKey, Timestamps, Base, table=True):
     owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
     title: str = Field(max_length=200)
     description: str | None = Field(default=None, sa_type=Text)
-    status: ItemStatus = Field(
-        default=ItemStatus.TODO,
-        sa_type=Enum(
-            ItemStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda statuses: [s.value for s in statuses],
-        ),
-    )
+    status: ItemStatus = Field(default=ItemStatus.TODO, sa_type=enum_as_string(ItemStatus))
     priority: int = 3

@@ -2,10 +2,11 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
+from ...core.database import enum_as_string
 
 
 class Role(StrEnum):
@@ -19,13 +20,5 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            length=16,
-            values_callable=lambda roles: [r.value for r in roles],
-        ),
-        default=Role.USER,
-    )
+    role: Mapped[Role] = mapped_column(enum_as_string(Role), default=Role.USER)
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -2,10 +2,10 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Enum
 from sqlmodel import Field
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
+from ...core.database import enum_as_string
 
 
 class Role(StrEnum):
@@ -19,13 +19,5 @@ class User(UUIDPrimaryKey, Timestamps, Base, table=True):
     email: str = Field(max_length=320, unique=True)
     password_hash: str = Field(max_length=255)
     full_name: str | None = Field(default=None, max_length=200)
-    role: Role = Field(
-        default=Role.USER,
-        sa_type=Enum(
-            Role,
-            native_enum=False,
-            length=16,
-            values_callable=lambda roles: [r.value for r in roles],
-        ),
-    )
+    role: Role = Field(default=Role.USER, sa_type=enum_as_string(Role))
     is_active: bool = True

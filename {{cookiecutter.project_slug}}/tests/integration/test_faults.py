@@ -1,0 +1,134 @@
+"""Outages: while the database is gone the service answers 503 (never 500), and once it is back
+the same process serves again, without a restart."""
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.models import Base
+
+from ..conftest import serve
+from ..factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.error_path
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+REGISTER = "/api/v1/auth/register"
+
+
+async def create_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+
+
+async def test_sqlite_service_recovers_when_its_volume_appears(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    volume = tmp_path / "volume"
+    url = f"sqlite+aiosqlite:///{volume / 'app.db'}"
+    async with serve(make_settings(database_url=url)) as client:
+        ready_while_down = await client.get("/ready")
+        api_while_down = await client.post(
+            REGISTER, json={"email": "a@example.com", "password": DEFAULT_PASSWORD}
+        )
+        volume.mkdir()
+        await create_schema(url)
+        ready_after = await client.get("/ready")
+        api_after = await client.post(
+            REGISTER, json={"email": "a@example.com", "password": DEFAULT_PASSWORD}
+        )
+
+    assert (ready_while_down.status_code, api_while_down.status_code) == (503, 503)
+    assert (ready_after.status_code, api_after.status_code) == (200, 201)
+
+
+class TcpProxy:
+    """A TCP proxy in front of the real database whose link can be cut and restored."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.up = True
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones, as a network partition would."""
+        self.up = False
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.up:
+            writer.close()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self.writers |= {writer, upstream_writer}
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer),
+            self._pipe(upstream_reader, writer),
+            return_exceptions=True,
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65_536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"),
+    reason="needs TEST_DATABASE_URL pointing at PostgreSQL",
+)
+async def test_postgresql_service_recovers_after_a_network_partition(
+    make_settings: Callable[..., Settings],
+) -> None:
+    real = make_url(TEST_DATABASE_URL)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    proxied = real.set(host="127.0.0.1", port=await proxy.start())
+    settings = make_settings(database_url=proxied.render_as_string(hide_password=False))
+    try:
+        async with serve(settings) as client:
+            before = await client.get("/ready")
+            proxy.cut()
+            ready_while_down = await client.get("/ready")
+            api_while_down = await client.post(
+                "/api/v1/auth/login", data={"username": "a@example.com", "password": "x"}
+            )
+            proxy.restore()
+            ready_after = await client.get("/ready")
+            api_after = await client.post(
+                REGISTER, json={"email": "b@example.com", "password": DEFAULT_PASSWORD}
+            )
+    finally:
+        await proxy.stop()
+
+    assert before.status_code == 200
+    assert (ready_while_down.status_code, api_while_down.status_code) == (503, 503)
+    assert api_while_down.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert (ready_after.status_code, api_after.status_code) == (200, 201)
