@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65_536, ge=OWASP_MIN_ARGON2_MEMORY_KIB)
     argon2_time_cost: int = Field(default=3, ge=OWASP_MIN_ARGON2_TIME_COST)
     argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, description="Password hashes computed at once per worker process."
+    )
 
     auth_rate_limit_per_minute: int = Field(default=10, ge=1)
     auth_rate_limit_burst: int = Field(default=5, ge=1)
