@@ -22,6 +22,7 @@ The servers' stdout (the app's JSON log lines, one per request) goes to /dev/nul
 venv) are imported here; everything else runs in subprocesses, with the baked project's venv.
 """
 
+# ruff: noqa: S603, S607 - a benchmark script runs its tools (wrk, uv, uvicorn, apt-get) by name
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,6 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,7 +104,11 @@ def base_env() -> dict[str, str]:
             ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
         ).stdout.split()
         wanted = sorted(
-            (v for v in versions if v.count(".") == 2 and v.startswith(("3.11.", "3.12.", "3.13."))),
+            (
+                v
+                for v in versions
+                if v.count(".") == 2 and v.startswith(("3.11.", "3.12.", "3.13."))
+            ),
             key=lambda v: tuple(int(p) for p in v.split(".")),
         )
         if wanted:
@@ -140,6 +144,12 @@ def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float,
     return time.perf_counter() - started, proc.stdout + proc.stderr, proc.returncode
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -153,7 +163,7 @@ def free_port() -> int:
 
 def _pg(admin_url: str, statement: str) -> None:
     try:
-        import asyncpg  # noqa: PLC0415 - only in the template's venv
+        import asyncpg
     except ImportError:
         sys.exit("asyncpg is needed: run with `uv run python bench/run.py` from the template root")
 
@@ -273,7 +283,7 @@ def seed(app: Server) -> tuple[str, str]:
     status, body = http_json(
         "POST", api + "/auth/register", body=payload, headers={"Content-Type": "application/json"}
     )
-    if status != 201:  # noqa: PLR2004
+    if status != 201:
         sys.exit(f"register answered {status}: {body}")
     status, body = http_json(
         "POST",
@@ -281,7 +291,7 @@ def seed(app: Server) -> tuple[str, str]:
         body=login_form().encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    if status != 200:  # noqa: PLR2004
+    if status != 200:
         sys.exit(f"login answered {status}: {body}")
     token = body["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -291,11 +301,11 @@ def seed(app: Server) -> tuple[str, str]:
         body=json.dumps({"title": "benchmark item"}).encode(),
         headers={**auth, "Content-Type": "application/json"},
     )
-    if status != 201:  # noqa: PLR2004
+    if status != 201:
         sys.exit(f"create item answered {status}: {body}")
     item_id = body["id"]
     status, body = http_json("GET", f"{api}/items/{item_id}", headers=auth)
-    if status != 200:  # noqa: PLR2004
+    if status != 200:
         sys.exit(f"read item answered {status}: {body}")
     return token, item_id
 
@@ -317,6 +327,7 @@ class WrkResult:
     p99_us: float
     p999_us: float
     max_us: float
+    cpu_us_per_request: float | None = None
 
     @property
     def rps(self) -> float:
@@ -331,6 +342,8 @@ class WrkResult:
             f"{self.rps:,.0f} req/s, p50 {self.p50_us / 1000:.2f} ms, "
             f"p99 {self.p99_us / 1000:.2f} ms"
         )
+        if self.cpu_us_per_request is not None:
+            text += f", server CPU {self.cpu_us_per_request:,.0f} us/req"
         if self.error_count:
             text += f", errors {self.errors}"
         return text
@@ -380,18 +393,36 @@ class Wrk:
         raise RuntimeError(f"wrk printed no summary for {label}:\n{output}")
 
     def run(
-        self, label: str, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float = 10
+        self,
+        label: str,
+        url: str,
+        script: Path,
+        *,
+        connections: int,
+        seconds: float,
+        timeout_s: float = 10,
+        server_pid: int | None = None,
     ) -> WrkResult:
-        cmd = self.command(url, script, connections=connections, seconds=seconds, timeout_s=timeout_s)
+        """Run wrk; with *server_pid*, also the server's CPU time per request (user + system)."""
+        cmd = self.command(
+            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
+        )
+        cpu_before = process_cpu_seconds(server_pid) if server_pid else None
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode:
             raise RuntimeError(f"wrk failed for {label}:\n{proc.stdout}{proc.stderr}")
-        return self.parse(label, proc.stdout)
+        result = self.parse(label, proc.stdout)
+        if server_pid and cpu_before is not None and result.requests:
+            used = process_cpu_seconds(server_pid) - cpu_before
+            result.cpu_us_per_request = used * 1e6 / result.requests
+        return result
 
     def start(
         self, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float = 10
     ) -> subprocess.Popen[str]:
-        cmd = self.command(url, script, connections=connections, seconds=seconds, timeout_s=timeout_s)
+        cmd = self.command(
+            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
+        )
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -438,10 +469,24 @@ def measure_pair(
             url = server.base + path
             wrk.run("warm-up", url, script, connections=connections, seconds=warmup)
             with profiler.record(server, f"{label}-{server.name}-r{round_no}", seconds):
-                result = wrk.run(server.name, url, script, connections=connections, seconds=seconds)
+                result = wrk.run(
+                    server.name,
+                    url,
+                    script,
+                    connections=connections,
+                    seconds=seconds,
+                    server_pid=server.proc.pid,
+                )
             results[server.name].append(result)
             log(f"{label} round {round_no + 1}/{rounds} {server.name}: {result.brief()}")
     return results
+
+
+def cpu_ratio(measured: WrkResult, baseline: WrkResult) -> str:
+    """Baseline CPU per request over measured: the throughput ratio if the core were the limit."""
+    if not measured.cpu_us_per_request or not baseline.cpu_us_per_request:
+        return ""
+    return f" (CPU {baseline.cpu_us_per_request / measured.cpu_us_per_request:.2f})"
 
 
 def median_result(results: list[WrkResult]) -> WrkResult:
@@ -451,7 +496,7 @@ def median_result(results: list[WrkResult]) -> WrkResult:
 
 def spread(results: list[WrkResult]) -> str:
     rates = [r.rps for r in results]
-    if len(rates) < 2:  # noqa: PLR2004
+    if len(rates) < 2:
         return ""
     return f"{min(rates):,.0f}-{max(rates):,.0f}"
 
@@ -477,7 +522,9 @@ def print_table(rows: list[Row]) -> None:
     widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
 
     def line(row: Row) -> str:
-        cells = [getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths)]
+        cells = [
+            getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths, strict=True)
+        ]
         return "| " + " | ".join(cells) + " |"
 
     print(line(headers))
@@ -513,7 +560,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per comparison (median)")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (throughput)")
     parser.add_argument("--flood-connections", type=int, default=16, help="concurrent logins")
-    parser.add_argument("--probe-connections", type=int, default=4, help="/health probe during flood")
+    parser.add_argument(
+        "--probe-connections", type=int, default=4, help="/health probe during flood"
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get(
@@ -547,7 +596,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
+def main() -> int:
     args = parse_args()
     check_machine()
     wrk_binary = ensure_wrk()
@@ -572,7 +621,15 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
         else:
             out = work / "bake"
             bake_s, output, code = run_timed(
-                [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)],
+                [
+                    sys.executable,
+                    "-m",
+                    "cookiecutter",
+                    "--no-input",
+                    "-o",
+                    str(out),
+                    str(TEMPLATE_DIR),
+                ],
                 cwd=TEMPLATE_DIR,
                 env=env,
             )
@@ -580,7 +637,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                 sys.exit(f"bake failed:\n{output}")
             project = out / PROJECT_SLUG
             log(f"baked in {bake_s:.2f} s: {project}")
-            rows.append(Row("bake (cookiecutter --no-input)", f"{bake_s:.2f} s", "", "", "", "info"))
+            rows.append(
+                Row("bake (cookiecutter --no-input)", f"{bake_s:.2f} s", "", "", "", "info")
+            )
             report["bake_s"] = bake_s
         sync_s, output, code = run_timed(["uv", "sync", "--locked"], cwd=project, env=env)
         if code:
@@ -593,13 +652,28 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                 ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env
             )
             summary = next(
-                (line for line in reversed(output.splitlines()) if " in " in line and "passed" in line),
+                (
+                    line
+                    for line in reversed(output.splitlines())
+                    if " in " in line and "passed" in line
+                ),
                 output.strip().splitlines()[-1] if output.strip() else "",
             ).strip("= ")
             log(f"baked test suite in {test_s:.1f} s: {summary}")
+            if code:
+                failures = [
+                    line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))
+                ]
+                log("baked test suite failed:\n" + "\n".join(failures or output.splitlines()[-30:]))
             rows.append(
-                Row("baked test suite (uv run pytest)", f"{test_s:.1f} s", summary, "", "",
-                    "info" if code == 0 else "FAILED")
+                Row(
+                    "baked test suite (uv run pytest)",
+                    f"{test_s:.1f} s",
+                    summary,
+                    "",
+                    "",
+                    "info" if code == 0 else "FAILED",
+                )
             )
             report["tests_s"] = test_s
             report["tests_summary"] = summary
@@ -624,7 +698,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "CORS_ORIGINS": "https://app.example.com",
             }
-            _, output, code = run_timed(["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env)
+            _, output, code = run_timed(
+                ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env
+            )
             if code:
                 sys.exit(f"alembic upgrade head failed:\n{output}")
             log("migrated")
@@ -672,7 +748,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                         "/health full stack vs bare FastAPI (req/s)",
                         app_r.brief(),
                         bare_r.brief(),
-                        f"{ratio:.2f}",
+                        f"{ratio:.2f}{cpu_ratio(app_r, bare_r)}",
                         f">= {HEALTH_RATIO_TARGET:.2f}",
                         "PASS" if ok else "MISS",
                     )
@@ -698,7 +774,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                     **common,
                 )
                 servers.append(minimal)
-                item_script = wrk.script("item", f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+                item_script = wrk.script(
+                    "item", f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+                )
                 results = measure_pair(
                     wrk,
                     profiler,
@@ -721,7 +799,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                         "GET item, auth, PostgreSQL vs minimal endpoint (req/s)",
                         app_r.brief(),
                         min_r.brief(),
-                        f"{ratio:.2f}",
+                        f"{ratio:.2f}{cpu_ratio(app_r, min_r)}",
                         f">= {ITEM_RATIO_TARGET:.2f}",
                         "PASS" if ok else "MISS",
                     )
@@ -745,7 +823,13 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - a linear script
                 )
                 probe = {"connections": args.probe_connections, "seconds": args.duration}
                 url = app.base + "/health"
-                wrk.run("warm-up", url, health_script, connections=args.probe_connections, seconds=args.warmup)
+                wrk.run(
+                    "warm-up",
+                    url,
+                    health_script,
+                    connections=args.probe_connections,
+                    seconds=args.warmup,
+                )
                 quiet = wrk.run("quiet", url, health_script, timeout_s=60, **probe)
                 log(f"/health alone ({args.probe_connections} connections): {quiet.brief()}")
                 flood_proc = wrk.start(

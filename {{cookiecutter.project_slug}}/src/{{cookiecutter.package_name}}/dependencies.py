@@ -22,7 +22,9 @@ class Resources:
     auth_rate_limiter: RateLimiter
 
 
-def get_resources(request: Request) -> Resources:
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` one in
+# the thread pool, a thread hop per dependency per request.
+async def get_resources(request: Request) -> Resources:
     return cast(Resources, request.app.state.resources)
 
 

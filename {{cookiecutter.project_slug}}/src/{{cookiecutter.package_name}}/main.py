@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -74,11 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     register_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1")
-    for router in (auth_router, users_router, items_router):
-        api.include_router(router)
+    # One level of inclusion: each level is matched again on every request.
     app.include_router(health_router)
-    app.include_router(api)
+    for router in (auth_router, users_router, items_router):
+        app.include_router(router, prefix="/api/v1")
 
     # Added innermost first: a request passes security headers -> request context -> ... -> app.
     app.add_middleware(GZipMiddleware, minimum_size=1_000)

@@ -1,8 +1,8 @@
 """Pure ASGI middleware (no ``BaseHTTPMiddleware``: it is slower and breaks context variables)."""
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable
 
 import structlog
@@ -83,7 +83,7 @@ def _request_id(scope: Scope) -> str:
             if _VALID_REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, a fifth of the cost
 
 
 class SecurityHeadersMiddleware:

@@ -16,7 +16,7 @@ LOGIN_PATH = "/api/v1/auth/login"
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 
 
-def get_auth_service(session: SessionDep, resources: ResourcesDep) -> AuthService:
+async def get_auth_service(session: SessionDep, resources: ResourcesDep) -> AuthService:
     return AuthService(session, resources.password_hasher, resources.token_codec)
 
 
@@ -51,7 +51,7 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
-def auth_rate_limit(request: Request, resources: ResourcesDep) -> None:
+async def auth_rate_limit(request: Request, resources: ResourcesDep) -> None:
     """Limit credential-guessing endpoints per client address and endpoint."""
     client = request.client.host if request.client else "unknown"
     retry_after = resources.auth_rate_limiter.hit(f"{request.url.path}:{client}")

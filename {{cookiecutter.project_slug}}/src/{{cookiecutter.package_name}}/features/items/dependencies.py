@@ -12,11 +12,11 @@ from .schemas import ItemFilters
 from .service import ItemService
 
 
-def get_item_service(session: SessionDep) -> ItemService:
+async def get_item_service(session: SessionDep) -> ItemService:
     return ItemService(session)
 
 
-def item_filters(
+async def item_filters(
     status: Annotated[ItemStatus | None, Query(description="Only items in this status")] = None,
     q: Annotated[
         str | None,

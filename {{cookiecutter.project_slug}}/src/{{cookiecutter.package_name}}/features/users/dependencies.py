@@ -8,7 +8,7 @@ from ...dependencies import SessionDep
 from .service import UserService
 
 
-def get_user_service(session: SessionDep) -> UserService:
+async def get_user_service(session: SessionDep) -> UserService:
     return UserService(session)
 
 
