@@ -202,11 +202,25 @@ class TestItemErrors:
             {"title": "x" * 201},
             {"title": "nul\x00"},
             {"title": "ok", "priority": 9},
+            {"title": "ok", "priority": True},
+            {"title": "ok", "priority": "3"},
             {"title": "ok", "status": "archived"},
             {"title": "ok", "owner_id": str(uuid.uuid4())},
             {"title": "ok", "id": str(uuid.uuid4())},
         ],
-        ids=["empty", "blank", "spaces", "long", "nul", "priority", "status", "owner", "id"],
+        ids=[
+            "empty",
+            "blank",
+            "spaces",
+            "long",
+            "nul",
+            "priority",
+            "bool",
+            "str",
+            "status",
+            "owner",
+            "id",
+        ],
     )
     async def test_create_rejects_invalid_bodies(
         self, client: AsyncClient, user_headers: dict[str, str], body: dict[str, Any]

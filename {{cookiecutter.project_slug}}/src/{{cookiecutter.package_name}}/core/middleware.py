@@ -1,4 +1,4 @@
-"""Pure ASGI middleware (no ``BaseHTTPMiddleware``: it is slower and breaks context variables)."""
+"""Pure ASGI middleware: Starlette's base HTTP middleware class is slower and breaks contextvars."""
 
 import os
 import re

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ...core.schemas import NO_NUL, VISIBLE_TEXT
+from ...core.schemas import JSON_NUMBER_ONLY, NO_NUL, VISIBLE_TEXT
 from .models import ItemStatus
 
 MIN_PRIORITY, MAX_PRIORITY = 1, 5
@@ -19,7 +19,7 @@ ItemSort = Literal["created_at", "-created_at", "title", "-title", "priority", "
 # Constraints live on the types, so they hold wherever a field is optional too.
 Title = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]
 Description = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
-Priority = Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY)]
+Priority = Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY), JSON_NUMBER_ONLY]
 
 
 class ItemCreate(BaseModel):
