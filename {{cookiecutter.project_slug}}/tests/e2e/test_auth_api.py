@@ -1,16 +1,14 @@
 """Registration, login, refresh-token rotation and logout over HTTP."""
 
-from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
 from httpx import AsyncClient
 
-from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..conftest import TEST_JWT_SECRET, login, serve
+from ..conftest import TEST_JWT_SECRET, login
 from ..factories import DEFAULT_PASSWORD, UserFactory
 
 REGISTER = "/api/v1/auth/register"
@@ -155,18 +153,6 @@ class TestAuthErrors:
 
         assert response.status_code == 422
 
-    async def test_reusing_a_rotated_refresh_token_revokes_the_family(
-        self, client: AsyncClient, user: User
-    ) -> None:
-        first = await login(client, user.email)
-        second = (await client.post(REFRESH, json={"refresh_token": first["refresh_token"]})).json()
-
-        reuse = await client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
-        after_reuse = await client.post(REFRESH, json={"refresh_token": second["refresh_token"]})
-
-        assert reuse.status_code == 401
-        assert after_reuse.status_code == 401
-
     async def test_refresh_after_logout_is_rejected(self, client: AsyncClient, user: User) -> None:
         tokens = await login(client, user.email)
         await client.post(LOGOUT, json={"refresh_token": tokens["refresh_token"]})
@@ -192,13 +178,3 @@ class TestAuthErrors:
         response = await client.post(LOGOUT, json={"refresh_token": "not-a-jwt"})
 
         assert response.status_code == 401
-
-    async def test_login_is_rate_limited(self, make_settings: Callable[..., Settings]) -> None:
-        settings = make_settings(auth_rate_limit_per_minute=2, auth_rate_limit_burst=2)
-        form = {"username": "nobody@example.com", "password": DEFAULT_PASSWORD}
-        async with serve(settings) as limited:
-            responses = [await limited.post("/api/v1/auth/login", data=form) for _ in range(3)]
-
-        assert [r.status_code for r in responses] == [401, 401, 429]
-        assert int(responses[-1].headers["retry-after"]) >= 1
-        assert error_code(responses[-1]) == "RATE_LIMITED"

@@ -159,25 +159,6 @@ async def test_cursor_pages_walk_every_item_once(
 
 @pytest.mark.error_path
 class TestItemErrors:
-    async def test_another_users_item_is_not_found(
-        self,
-        client: AsyncClient,
-        user_headers: dict[str, str],
-        users: UserFactory,
-        items: ItemFactory,
-    ) -> None:
-        theirs = await items.create(await users.create())
-        url = f"{ITEMS}/{theirs.id}"
-
-        responses = [
-            await client.get(url, headers=user_headers),
-            await client.patch(url, json={"title": "mine now"}, headers=user_headers),
-            await client.delete(url, headers=user_headers),
-        ]
-
-        assert [r.status_code for r in responses] == [404, 404, 404]
-        assert responses[0].json()["error"]["code"] == "NOT_FOUND"
-
     async def test_unknown_item_is_not_found(
         self, client: AsyncClient, user_headers: dict[str, str]
     ) -> None:

@@ -195,8 +195,9 @@ async def test_login_is_rate_limited(make_settings: Callable[..., Settings]) -> 
     async with serve(settings) as limited:
         responses = [await limited.post("/api/v1/auth/login", data=form) for _ in range(4)]
 
-    assert responses[-1].status_code == 429
+    assert [r.status_code for r in responses] == [401, 401, 401, 429]
     assert int(responses[-1].headers["retry-after"]) > 0
+    assert responses[-1].json()["error"]["code"] == "RATE_LIMITED"
 
 
 async def test_security_headers_on_every_kind_of_response(
