@@ -31,7 +31,7 @@ items = Table(
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=10)
+    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=0)
     app.state.engine = engine
     try:
         yield

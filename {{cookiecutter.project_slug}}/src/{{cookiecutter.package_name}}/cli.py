@@ -15,6 +15,7 @@ from .core.security import PasswordHasher, TokenCodec
 from .features.auth.schemas import RegisterRequest
 from .features.auth.service import AuthService
 from .features.users.models import Role
+from .features.users.principals import PrincipalCache
 
 
 async def create_admin(email: str, password: str, full_name: str | None) -> None:
@@ -24,7 +25,9 @@ async def create_admin(email: str, password: str, full_name: str | None) -> None
     engine = create_engine(settings)
     try:
         async with create_session_factory(engine)() as session:
-            service = AuthService(session, PasswordHasher(settings), TokenCodec(settings))
+            service = AuthService(
+                session, PasswordHasher(settings), TokenCodec(settings), PrincipalCache(0)
+            )
             await service.create_user(fields.email, fields.password, fields.full_name, Role.ADMIN)
     finally:
         await engine.dispose()

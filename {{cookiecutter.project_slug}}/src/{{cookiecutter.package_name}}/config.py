@@ -44,10 +44,22 @@ class Settings(BaseSettings):
     )
 
     database_url: SecretStr | None = None
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="Connections beyond the pool size, closed again as soon as they are returned "
+        "while the pool is full: under steady load that opens and closes a connection per "
+        "request or two, so the default is a fixed pool.",
+    )
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_ping_idle_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Check a pooled connection that sat idle this long before using it "
+        "(a restarted database or a proxy's idle timeout may have closed it); 0 checks every one.",
+    )
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -61,12 +73,25 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Password hashes computed at once per worker process."
     )
 
+    auth_user_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a worker trusts a user's role and active flag before reading them "
+        "again; 0 reads them on every request.",
+    )
     auth_rate_limit_per_minute: int = Field(default=10, ge=1)
     auth_rate_limit_burst: int = Field(default=5, ge=1)
 
     cors_origins: CommaSeparated = Field(default_factory=list)
     allowed_hosts: CommaSeparated = Field(default_factory=lambda: ["*"])
     max_request_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    gzip_min_bytes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Gzip responses at least this large, for clients that accept it. Unset: "
+        "off, as the reverse proxy or CDN in front usually compresses, once, for every service.",
+    )
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod

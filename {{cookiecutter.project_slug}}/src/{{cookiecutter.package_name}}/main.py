@@ -9,22 +9,17 @@ from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 
 from .config import Settings, get_settings
-from .core.database import create_engine, create_session_factory
+from .core.database import create_engine, create_read_session_factory, create_session_factory
 from .core.errors import ERROR_RESPONSES, register_error_handlers
 from .core.logging import configure_logging
-from .core.middleware import (
-    BodySizeLimitMiddleware,
-    EnvelopeCORSMiddleware,
-    RequestContextMiddleware,
-    SecurityHeadersMiddleware,
-    TrustedHostMiddleware,
-)
+from .core.middleware import EdgeMiddleware
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
 from .features.auth.router import router as auth_router
 from .features.health.router import router as health_router
 from .features.items.router import router as items_router
+from .features.users.principals import PrincipalCache
 from .features.users.router import router as users_router
 
 logger = structlog.get_logger(__name__)
@@ -44,11 +39,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings=settings,
         engine=engine,
         session_factory=create_session_factory(engine),
+        read_session_factory=create_read_session_factory(engine),
         password_hasher=PasswordHasher(settings),
         token_codec=TokenCodec(settings),
         auth_rate_limiter=RateLimiter(
             per_minute=settings.auth_rate_limit_per_minute, burst=settings.auth_rate_limit_burst
         ),
+        principals=PrincipalCache(settings.auth_user_cache_seconds),
     )
     logger.info("startup", environment=settings.environment.value)
     try:
@@ -79,19 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_router, users_router, items_router):
         app.include_router(router, prefix="/api/v1")
 
-    # Added innermost first: a request passes security headers -> request context -> ... -> app.
-    app.add_middleware(GZipMiddleware, minimum_size=1_000)
-    if settings.cors_origins:
-        app.add_middleware(
-            EnvelopeCORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
-        )
-    if settings.allowed_hosts != ["*"]:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    if settings.gzip_min_bytes is not None:
+        app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        max_body_bytes=settings.max_request_body_bytes,
+        cors_origins=settings.cors_origins,
+        hsts=settings.is_production,
+    )
     return app

@@ -100,14 +100,21 @@ async def test_one_access_log_line_per_request(
     }
 
 
-async def test_large_responses_are_compressed(
-    client: AsyncClient, admin_headers: dict[str, str]
+async def test_large_responses_are_compressed_when_configured(
+    make_settings: Callable[..., Settings],
 ) -> None:
-    response = await client.get(
-        "/openapi.json", headers={**admin_headers, "Accept-Encoding": "gzip"}
-    )
+    async with serve(make_settings(gzip_min_bytes=1_000)) as gzipped:
+        large = await gzipped.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+        small = await gzipped.get("/health", headers={"Accept-Encoding": "gzip"})
 
-    assert response.headers["content-encoding"] == "gzip"
+    assert large.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in small.headers
+
+
+async def test_responses_are_not_compressed_by_default(client: AsyncClient) -> None:
+    response = await client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+
+    assert "content-encoding" not in response.headers
 
 
 async def test_openapi_documents_the_error_envelope(client: AsyncClient) -> None:
@@ -123,8 +130,13 @@ async def test_openapi_documents_the_error_envelope(client: AsyncClient) -> None
 async def test_cors_allows_a_listed_origin(make_settings: Callable[..., Settings]) -> None:
     async with serve(make_settings(cors_origins="https://app.example.com")) as cors:
         response = await cors.get("/health", headers={"Origin": "https://app.example.com"})
+        without_origin = await cors.get("/health")
 
     assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+    # Caches must not serve one origin's answer to another, nor to a request without Origin.
+    assert response.headers.get_list("vary") == ["Origin"]
+    assert without_origin.headers.get_list("vary") == ["Origin"]
+    assert "access-control-allow-origin" not in without_origin.headers
 
 
 @pytest.mark.error_path

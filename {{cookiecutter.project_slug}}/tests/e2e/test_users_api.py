@@ -1,12 +1,18 @@
 """The users API: your own profile, and admin-only user management."""
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import update
 
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.base import col
+from {{ cookiecutter.package_name }}.dependencies import Resources
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 
+from ..conftest import bearer, serve
 from ..factories import UserFactory
 
 ME = "/api/v1/users/me"
@@ -131,3 +137,40 @@ class TestUserErrors:
 
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.error_path
+class TestCachedPrincipals:
+    """Who the caller is comes from a short-lived per-process cache; it never outlives a change."""
+
+    async def test_a_demoted_admin_loses_admin_rights_at_once(
+        self, client: AsyncClient, admin_headers: dict[str, str], users: UserFactory
+    ) -> None:
+        other = await users.create(role=Role.ADMIN)
+        other_headers = await bearer(client, other)
+        assert (await client.get(USERS, headers=other_headers)).status_code == 200  # cached
+
+        demoted = await client.patch(
+            f"{USERS}/{other.id}/role", json={"role": "user"}, headers=admin_headers
+        )
+        after = await client.get(USERS, headers=other_headers)
+
+        assert demoted.status_code == 200
+        assert after.status_code == 403
+
+    async def test_without_the_cache_a_deactivated_user_is_refused_at_once(
+        self, make_settings: Callable[..., Settings], users: UserFactory, resources: Resources
+    ) -> None:
+        user = await users.create()
+        async with serve(make_settings(auth_user_cache_seconds=0)) as uncached:
+            headers = await bearer(uncached, user)
+            before = await uncached.get(ME, headers=headers)
+            async with resources.session_factory() as session:  # as another worker would
+                await session.execute(
+                    update(User).where(col(User.id) == user.id).values(is_active=False)
+                )
+                await session.commit()
+            after = await uncached.get(ME, headers=headers)
+
+        assert before.status_code == 200
+        assert after.status_code == 401

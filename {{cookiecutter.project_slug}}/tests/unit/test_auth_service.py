@@ -20,7 +20,9 @@ from ..factories import DEFAULT_PASSWORD, UserFactory
 
 @pytest.fixture
 def service(session: AsyncSession, resources: Resources) -> AuthService:
-    return AuthService(session, resources.password_hasher, resources.token_codec)
+    return AuthService(
+        session, resources.password_hasher, resources.token_codec, resources.principals
+    )
 
 
 async def test_create_user_normalizes_the_email(service: AuthService) -> None:

@@ -1,5 +1,6 @@
 """Tokens and password hashes: what verifies, and everything that must not."""
 
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,51 @@ def forge(**claims: Any) -> str:
     return jwt.encode({k: v for k, v in payload.items() if v is not None}, SECRET)
 
 
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def jwt_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every token PyJWT is asked to verify."""
+    calls: list[str] = []
+    real_decode = jwt.decode
+
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return calls
+
+
+def test_an_access_token_is_verified_once_until_it_expires(jwt_decodes: list[str]) -> None:
+    clock = FakeClock(time.time())
+    codec = TokenCodec(Settings(_env_file=None, jwt_secret=SecretStr(SECRET)), clock=clock)
+    token, issued = codec.issue(uuid.uuid4(), TokenType.ACCESS)
+
+    first = [codec.decode(token, TokenType.ACCESS) for _ in range(3)]
+    clock.now = issued.expires_at.timestamp()  # the cache's view: expired, so verify again
+    codec.decode(token, TokenType.ACCESS)
+
+    assert first == [first[0]] * 3
+    assert first[0].subject == issued.subject
+    assert jwt_decodes == [token, token]
+
+
+def test_refresh_tokens_are_verified_every_time(codec: TokenCodec, jwt_decodes: list[str]) -> None:
+    token, _ = codec.issue(uuid.uuid4(), TokenType.REFRESH)
+
+    codec.decode(token, TokenType.REFRESH)
+    codec.decode(token, TokenType.REFRESH)
+
+    assert jwt_decodes == [token, token]
+
+
 def test_an_issued_token_decodes_to_its_claims(codec: TokenCodec) -> None:
     subject = uuid.uuid4()
     token, issued = codec.issue(subject, TokenType.REFRESH)
@@ -58,6 +104,23 @@ async def test_a_password_verifies_against_its_hash(hasher: PasswordHasher) -> N
 
 @pytest.mark.error_path
 class TestRejectedTokens:
+    def test_a_remembered_access_token_is_still_not_a_refresh_token(
+        self, codec: TokenCodec
+    ) -> None:
+        token, _ = codec.issue(uuid.uuid4(), TokenType.ACCESS)
+        codec.decode(token, TokenType.ACCESS)
+
+        with pytest.raises(InvalidTokenError, match="expected a refresh token"):
+            codec.decode(token, TokenType.REFRESH)
+
+    def test_a_remembered_token_changed_by_one_byte(self, codec: TokenCodec) -> None:
+        token, _ = codec.issue(uuid.uuid4(), TokenType.ACCESS)
+        codec.decode(token, TokenType.ACCESS)
+        tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+
+        with pytest.raises(InvalidTokenError):
+            codec.decode(tampered, TokenType.ACCESS)
+
     def test_expired(self, codec: TokenCodec) -> None:
         token = forge(exp=utc_now() - timedelta(seconds=1))
 

@@ -1,10 +1,11 @@
 """Engine, sessions and the column types every model shares. Nothing connects at import time."""
 
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from ..config import Settings
@@ -77,18 +80,74 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
         connect_args={
             "timeout": settings.db_pool_timeout_seconds,
             "command_timeout": settings.db_statement_timeout_seconds,
         },
     )
+    ping_idle_connections(engine, settings.db_ping_idle_seconds)
+    return engine
+
+
+def ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle for *idle_seconds* or more.
+
+    SQLAlchemy's ``pool_pre_ping`` checks every checkout; with asyncpg that is three round trips
+    (BEGIN, an empty query, ROLLBACK) per request, more than a typical request's own queries.
+    Under load connections go back to work within milliseconds and are not checked; one that
+    idled long enough for a database restart or a proxy's idle timeout is. A failed check
+    discards every pooled connection older than now, and the checkout retries with a fresh one.
+    A connection that breaks between checks fails its request with a 503 and triggers the same
+    discard, so the next request gets a working connection.
+    """
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError from error
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class ReadOnlySession(Session):
+    """The session of a read-only request: reads in autocommit mode, and refuses to write.
+
+    Each statement is its own transaction, so a read costs no BEGIN and no ROLLBACK (two round
+    trips each request would otherwise pay); a read of several statements, such as a page and its
+    total, does not see one snapshot.
+    """
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_writes(session: Session, *_: Any) -> None:
+    raise exc.InvalidRequestError(
+        "This session is read-only: GET and HEAD requests must not change data"
+    )
+
+
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        sync_session_class=ReadOnlySession,
+        expire_on_commit=False,
+        autoflush=False,
+    )

@@ -190,7 +190,7 @@ async def _handle_database_unavailable(_: Request, exc: Exception) -> JSONRespon
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Route every expected failure to the envelope (unexpected ones: ErrorBoundaryMiddleware)."""
+    """Route every expected failure to the envelope (unexpected ones: EdgeMiddleware)."""
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)

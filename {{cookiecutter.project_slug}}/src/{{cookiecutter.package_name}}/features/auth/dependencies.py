@@ -7,8 +7,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
-from ...dependencies import ResourcesDep, SessionDep
-from ..users.models import Role, User
+from ...dependencies import SessionDep, resources_of
+from ..users.models import Role
+from ..users.principals import Principal
 from .service import AuthService
 
 LOGIN_PATH = "/api/v1/auth/login"
@@ -16,28 +17,36 @@ LOGIN_PATH = "/api/v1/auth/login"
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 
 
-async def get_auth_service(session: SessionDep, resources: ResourcesDep) -> AuthService:
-    return AuthService(session, resources.password_hasher, resources.token_codec)
+def _auth_service(request: Request, session: SessionDep) -> AuthService:
+    resources = resources_of(request)
+    return AuthService(
+        session, resources.password_hasher, resources.token_codec, resources.principals
+    )
+
+
+async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
+    return _auth_service(request, session)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
 async def get_current_user(
-    token: Annotated[str | None, Depends(bearer_token)], service: AuthServiceDep
-) -> User:
+    request: Request, token: Annotated[str | None, Depends(bearer_token)], session: SessionDep
+) -> Principal:
+    """The caller. Builds its AuthService itself: one dependency fewer on every request."""
     if token is None:
         raise AuthenticationError("Not authenticated")
-    return await service.authenticate(token)
+    return await _auth_service(request, session).authenticate(token)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only users holding one of *roles* (403 otherwise)."""
 
-    async def check_role(user: CurrentUser) -> User:
+    async def check_role(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise PermissionDeniedError(
                 "You do not have permission to do this",
@@ -48,12 +57,12 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     return check_role
 
 
-AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 
-async def auth_rate_limit(request: Request, resources: ResourcesDep) -> None:
+async def auth_rate_limit(request: Request) -> None:
     """Limit credential-guessing endpoints per client address and endpoint."""
     client = request.client.host if request.client else "unknown"
-    retry_after = resources.auth_rate_limiter.hit(f"{request.url.path}:{client}")
+    retry_after = resources_of(request).auth_rate_limiter.hit(f"{request.url.path}:{client}")
     if retry_after:
         raise RateLimitedError(retry_after)

@@ -10,6 +10,7 @@ from ...core.database import utc_now
 from ...core.errors import ConflictError
 from ...core.security import PasswordHasher, TokenCodec, TokenType
 from ..users.models import Role, User
+from ..users.principals import Principal, PrincipalCache
 from ..users.repository import UserRepository
 from .exceptions import InvalidCredentialsError, InvalidTokenError
 from .models import RefreshToken
@@ -18,10 +19,17 @@ from .schemas import TokenPair
 
 
 class AuthService:
-    def __init__(self, session: AsyncSession, hasher: PasswordHasher, codec: TokenCodec) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        hasher: PasswordHasher,
+        codec: TokenCodec,
+        principals: PrincipalCache,
+    ) -> None:
         self.session = session
         self.hasher = hasher
         self.codec = codec
+        self.principals = principals
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
 
@@ -81,16 +89,21 @@ class AuthService:
         await self.tokens.revoke_family(stored.family_id, utc_now())
         await self.session.commit()
 
-    async def authenticate(self, access_token: str) -> User:
-        """The active user an access token belongs to."""
+    async def authenticate(self, access_token: str) -> Principal:
+        """The active user an access token belongs to (from the cache when it is fresh)."""
         try:
             claims = self.codec.decode(access_token, TokenType.ACCESS)
         except security.InvalidTokenError as exc:
             raise InvalidTokenError from exc
+        principal = self.principals.get(claims.subject)
+        if principal is not None:
+            return principal
         user = await self.users.get(claims.subject)
         if user is None or not user.is_active:
             raise InvalidTokenError
-        return user
+        principal = Principal.of(user)
+        self.principals.put(principal)
+        return principal
 
     async def _stored_token(self, refresh_token: str) -> RefreshToken:
         try:

@@ -4,13 +4,13 @@ from typing import Literal
 
 import anyio
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...core.errors import ErrorEnvelope, ServiceUnavailableError
-from ...dependencies import ResourcesDep
+from ...dependencies import resources_of
 
 router = APIRouter(tags=["health"])
 logger = structlog.get_logger(__name__)
@@ -34,9 +34,9 @@ async def health() -> HealthStatus:
 
 
 @router.get("/ready", responses={503: {"model": ErrorEnvelope, "description": "Not ready"}})
-async def ready(resources: ResourcesDep) -> ReadinessStatus:
+async def ready(request: Request) -> ReadinessStatus:
     """Readiness: every dependency answers. 503 with the status of each check otherwise."""
-    checks = {"database": await _check_database(resources.engine)}
+    checks = {"database": await _check_database(resources_of(request).engine)}
     if any(result != "ok" for result in checks.values()):
         raise ServiceUnavailableError("The service is not ready", details={"checks": checks})
     return ReadinessStatus(checks={"database": "ok"})

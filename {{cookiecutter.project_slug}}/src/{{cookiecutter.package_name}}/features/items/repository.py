@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
@@ -17,6 +17,11 @@ _SORT_COLUMNS: dict[str, Mapped[Any]] = {
     "title": col(Item.title),
     "priority": col(Item.priority),
 }
+
+
+# Built once: SQLAlchemy then computes their cache keys once, not on every read of the hot path.
+_BY_ID = select(Item).where(col(Item.id) == bindparam("item_id"))
+_BY_ID_AND_OWNER = _BY_ID.where(col(Item.owner_id) == bindparam("owner_id"))
 
 
 def _escape_like(value: str) -> str:
@@ -41,10 +46,11 @@ class ItemRepository:
 
     async def get(self, item_id: uuid.UUID, owner_id: uuid.UUID | None) -> Item | None:
         """The item, if it exists and (when *owner_id* is given) belongs to that owner."""
-        query = select(Item).where(col(Item.id) == item_id)
-        if owner_id is not None:
-            query = query.where(col(Item.owner_id) == owner_id)
-        return await self.session.scalar(query)
+        if owner_id is None:
+            return await self.session.scalar(_BY_ID, {"item_id": item_id})
+        return await self.session.scalar(
+            _BY_ID_AND_OWNER, {"item_id": item_id, "owner_id": owner_id}
+        )
 
     async def add(self, item: Item) -> Item:
         self.session.add(item)

@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.errors import NotFoundError, PermissionDeniedError
 from ...core.pagination import Cursor, PageParams
-from ..users.models import Role, User
+from ..users.models import Role
+from ..users.principals import Principal
 from .models import Item
 from .repository import ItemRepository
 from .schemas import ItemCreate, ItemFilters, ItemSort, ItemUpdate
@@ -17,39 +18,39 @@ class ItemService:
         self.session = session
         self.items = ItemRepository(session)
 
-    async def create(self, owner: User, data: ItemCreate) -> Item:
+    async def create(self, owner: Principal, data: ItemCreate) -> Item:
         item = await self.items.add(Item(owner_id=owner.id, **data.model_dump()))
         await self.session.commit()
         return item
 
-    async def get(self, user: User, item_id: uuid.UUID) -> Item:
+    async def get(self, user: Principal, item_id: uuid.UUID) -> Item:
         """The item if *user* may see it; another user's item is indistinguishable from none."""
         item = await self.items.get(item_id, owner_id=_owner_scope(user))
         if item is None:
             raise NotFoundError("Item")
         return item
 
-    async def update(self, user: User, item_id: uuid.UUID, changes: ItemUpdate) -> Item:
+    async def update(self, user: Principal, item_id: uuid.UUID, changes: ItemUpdate) -> Item:
         item = await self.get(user, item_id)
         for field, value in changes.model_dump(exclude_unset=True).items():
             setattr(item, field, value)
         await self.session.commit()
         return item
 
-    async def delete(self, user: User, item_id: uuid.UUID) -> None:
+    async def delete(self, user: Principal, item_id: uuid.UUID) -> None:
         item = await self.get(user, item_id)
         await self.items.delete(item)
         await self.session.commit()
 
     async def list_page(
-        self, user: User, filters: ItemFilters, sort: ItemSort, params: PageParams
+        self, user: Principal, filters: ItemFilters, sort: ItemSort, params: PageParams
     ) -> tuple[list[Item], int]:
         return await self.items.list_page(
             _scoped(user, filters), sort, offset=params.offset, limit=params.page_size
         )
 
     async def list_after(
-        self, user: User, filters: ItemFilters, cursor: str | None, limit: int
+        self, user: Principal, filters: ItemFilters, cursor: str | None, limit: int
     ) -> tuple[list[Item], str | None]:
         """A page of items newest first, and the cursor of the next page (None at the end)."""
         after = Cursor.decode(cursor) if cursor else None
@@ -60,11 +61,11 @@ class ItemService:
         return page, next_cursor
 
 
-def _owner_scope(user: User) -> uuid.UUID | None:
+def _owner_scope(user: Principal) -> uuid.UUID | None:
     return None if user.role is Role.ADMIN else user.id
 
 
-def _scoped(user: User, filters: ItemFilters) -> ItemFilters:
+def _scoped(user: Principal, filters: ItemFilters) -> ItemFilters:
     """Restrict a non-admin to their own items; only admins may filter by another owner."""
     if user.role is Role.ADMIN:
         return filters

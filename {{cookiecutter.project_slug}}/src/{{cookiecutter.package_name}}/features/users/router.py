@@ -13,9 +13,9 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me")
-async def read_me(user: CurrentUser) -> UserResponse:
+async def read_me(user: CurrentUser, service: UserServiceDep) -> UserResponse:
     """Return the signed-in user's profile."""
-    return UserResponse.model_validate(user)
+    return UserResponse.model_validate(await service.profile(user))
 
 
 @router.patch("/me")

@@ -7,16 +7,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ...core.errors import ConflictError, NotFoundError
 from ...core.pagination import PageParams
 from .models import Role, User
+from .principals import Principal, PrincipalCache
 from .repository import UserRepository
 from .schemas import UserUpdate
 
 
 class UserService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, principals: PrincipalCache) -> None:
         self.session = session
         self.users = UserRepository(session)
+        self.principals = principals
 
-    async def update_profile(self, user: User, changes: UserUpdate) -> User:
+    async def profile(self, principal: Principal) -> User:
+        """The caller's whole account."""
+        user = await self.users.get(principal.id)
+        if user is None:
+            raise NotFoundError("User")
+        return user
+
+    async def update_profile(self, principal: Principal, changes: UserUpdate) -> User:
+        user = await self.profile(principal)
         for field, value in changes.model_dump(exclude_unset=True).items():
             setattr(user, field, value)
         await self.session.commit()
@@ -38,4 +48,5 @@ class UserService:
             raise ConflictError("The last admin cannot be demoted", details={"field": "role"})
         user.role = role
         await self.session.commit()
+        self.principals.evict(user_id)  # this process at once; the others within the cache TTL
         return user

@@ -1,0 +1,72 @@
+"""The principal cache: served for its TTL, evicted on demand, off at TTL 0."""
+
+import uuid
+
+import pytest
+
+from {{ cookiecutter.package_name }}.features.users.models import Role
+from {{ cookiecutter.package_name }}.features.users.principals import Principal, PrincipalCache
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def principal(role: Role = Role.USER) -> Principal:
+    return Principal(id=uuid.uuid4(), role=role)
+
+
+def test_a_principal_is_served_for_the_ttl(clock: FakeClock) -> None:
+    cache = PrincipalCache(5, clock=clock)
+    alice = principal()
+
+    cache.put(alice)
+    clock.now += 4.9
+
+    assert cache.get(alice.id) == alice
+
+
+@pytest.mark.error_path
+class TestNeverServed:
+    def test_after_the_ttl(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(5, clock=clock)
+        alice = principal()
+        cache.put(alice)
+        clock.now += 5
+
+        assert cache.get(alice.id) is None
+
+    def test_after_an_eviction(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(5, clock=clock)
+        alice = principal(Role.ADMIN)
+        cache.put(alice)
+
+        cache.evict(alice.id)
+
+        assert cache.get(alice.id) is None
+
+    def test_ever_when_the_ttl_is_zero(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(0, clock=clock)
+        alice = principal()
+
+        cache.put(alice)
+
+        assert cache.get(alice.id) is None
+        assert len(cache) == 0
+
+    def test_beyond_its_size(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(60, max_entries=2, clock=clock)
+        first, second, third = principal(), principal(), principal()
+        for entry in (first, second, third):
+            cache.put(entry)
+
+        assert [cache.get(p.id) for p in (first, second, third)] == [None, second, third]
