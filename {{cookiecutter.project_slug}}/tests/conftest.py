@@ -70,6 +70,8 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "argon2_time_cost": 2,
             "auth_rate_limit_per_minute": 10_000,
             "auth_rate_limit_burst": 10_000,
+            # Long enough that only an eviction, never the clock, empties it during a test.
+            "auth_user_cache_seconds": 60,
         }
         return Settings(_env_file=None, **{**defaults, **overrides})
 

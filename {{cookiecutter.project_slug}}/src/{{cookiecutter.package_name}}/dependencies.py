@@ -40,7 +40,8 @@ async def get_session(request: Request) -> AsyncGenerator[AsyncSession, None]:
     """One session per request; services commit, anything left uncommitted is rolled back.
 
     GET and HEAD change nothing (HTTP calls them safe), so they get a read-only session that
-    skips the transaction round trips (core/database.py, ReadOnlySession).
+    refuses writes and, on PostgreSQL, skips the transaction round trips (core/database.py,
+    ReadOnlySession).
     """
     resources = resources_of(request)
     read_only = request.method in READ_ONLY_METHODS

@@ -11,13 +11,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from .config import Settings, get_settings
 from .core.database import create_engine, create_read_session_factory, create_session_factory
 from .core.errors import ERROR_RESPONSES, register_error_handlers
-from .core.logging import configure_logging
+from .core.logging import access_log, configure_logging
 from .core.middleware import EdgeMiddleware
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
 from .features.auth.router import router as auth_router
-from .features.health.router import router as health_router
+from .features.health.router import add_probes
 from .features.items.router import router as items_router
 from .features.users.principals import PrincipalCache
 from .features.users.router import router as users_router
@@ -71,8 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     register_error_handlers(app)
 
-    # One level of inclusion: each level is matched again on every request.
-    app.include_router(health_router)
+    # One level of inclusion at most: each level is matched again on every request.
+    add_probes(app)
     for router in (auth_router, users_router, items_router):
         app.include_router(router, prefix="/api/v1")
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         EdgeMiddleware,
         allowed_hosts=settings.allowed_hosts,
         max_body_bytes=settings.max_request_body_bytes,
+        access_log=access_log(settings),
         cors_origins=settings.cors_origins,
         hsts=settings.is_production,
     )

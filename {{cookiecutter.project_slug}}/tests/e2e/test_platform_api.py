@@ -100,6 +100,29 @@ async def test_one_access_log_line_per_request(
     }
 
 
+async def test_development_access_lines_are_readable(
+    capsys: pytest.CaptureFixture[str], make_settings: Callable[..., Settings]
+) -> None:
+    async with serve(make_settings(environment="development")) as development:
+        await development.get("/health")
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if "request" in line]
+    assert len(lines) == 1
+    assert "GET" in lines[0]
+    assert "/health" in lines[0]
+    assert not lines[0].startswith("{")
+
+
+async def test_no_access_lines_above_info(
+    capsys: pytest.CaptureFixture[str], make_settings: Callable[..., Settings]
+) -> None:
+    async with serve(make_settings(log_level="WARNING")) as quiet:
+        response = await quiet.get("/health")
+
+    assert response.status_code == 200
+    assert '"request"' not in capsys.readouterr().out
+
+
 async def test_large_responses_are_compressed_when_configured(
     make_settings: Callable[..., Settings],
 ) -> None:

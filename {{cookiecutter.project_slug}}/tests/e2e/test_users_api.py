@@ -141,7 +141,9 @@ class TestUserErrors:
 
 @pytest.mark.error_path
 class TestCachedPrincipals:
-    """Who the caller is comes from a short-lived per-process cache; it never outlives a change."""
+    """Who the caller is comes from a short-lived per-process cache. A change made through this
+    process's API applies at once (the test settings keep entries 60 s, so only the eviction can
+    make these pass); changes made elsewhere apply within the TTL, or at once with TTL 0."""
 
     async def test_a_demoted_admin_loses_admin_rights_at_once(
         self, client: AsyncClient, admin_headers: dict[str, str], users: UserFactory

@@ -1,13 +1,21 @@
 """Which session a request gets: GET and HEAD read without a transaction and cannot write."""
 
+from collections.abc import Callable
+
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import InvalidRequestError
 from starlette.requests import Request
 
+from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.base import col
-from {{ cookiecutter.package_name }}.core.database import ReadOnlySession
+from {{ cookiecutter.package_name }}.core.database import (
+    ReadOnlySession,
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from {{ cookiecutter.package_name }}.dependencies import Resources, get_session
 from {{ cookiecutter.package_name }}.features.items.models import Item
 from {{ cookiecutter.package_name }}.features.users.models import User
@@ -60,3 +68,42 @@ async def test_the_read_only_session_refuses_to_write(
 
     async with resources.session_factory() as session:
         assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]
+
+
+@pytest.mark.error_path
+async def test_the_read_only_session_refuses_write_statements(
+    resources: Resources, users: UserFactory
+) -> None:
+    user = await users.create(full_name="Before")
+
+    async with resources.read_session_factory() as session:
+        with pytest.raises(InvalidRequestError, match="read-only"):
+            await session.execute(
+                update(User).where(col(User.id) == user.id).values(full_name="After")
+            )
+
+    async with resources.session_factory() as session:
+        assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]
+
+
+@pytest.mark.error_path
+async def test_a_connection_used_for_reading_is_transactional_again_for_writing(
+    make_settings: Callable[..., Settings], users: UserFactory
+) -> None:
+    """Autocommit is the read session's mode only: the pool restores it on check-in, so a
+    rolled-back write on the same connection leaves nothing behind."""
+    engine = create_engine(make_settings(db_pool_size=1))
+    try:
+        user = await users.create(full_name="Before")
+        async with create_read_session_factory(engine)() as session:
+            await session.get(User, user.id)
+        async with create_session_factory(engine)() as session:
+            loaded = await session.get(User, user.id)
+            assert loaded is not None
+            loaded.full_name = "After"
+            await session.flush()
+            await session.rollback()
+        async with create_session_factory(engine)() as session:
+            assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()

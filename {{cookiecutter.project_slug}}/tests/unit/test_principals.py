@@ -29,7 +29,7 @@ def test_a_principal_is_served_for_the_ttl(clock: FakeClock) -> None:
     cache = PrincipalCache(5, clock=clock)
     alice = principal()
 
-    cache.put(alice)
+    cache.put(alice, cache.ticket())
     clock.now += 4.9
 
     assert cache.get(alice.id) == alice
@@ -40,15 +40,36 @@ class TestNeverServed:
     def test_after_the_ttl(self, clock: FakeClock) -> None:
         cache = PrincipalCache(5, clock=clock)
         alice = principal()
-        cache.put(alice)
+        cache.put(alice, cache.ticket())
         clock.now += 5
+
+        assert cache.get(alice.id) is None
+
+    def test_after_the_ttl_counted_from_the_read(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(5, clock=clock)
+        alice = principal()
+        ticket = cache.ticket()  # the row is read now...
+        clock.now += 3
+        cache.put(alice, ticket)  # ...and cached 3 s later
+        clock.now += 2
+
+        assert cache.get(alice.id) is None
+
+    def test_when_an_eviction_raced_the_read(self, clock: FakeClock) -> None:
+        """A role change committed while the row was being read: that row may be the old one."""
+        cache = PrincipalCache(5, clock=clock)
+        alice = principal(Role.ADMIN)
+        ticket = cache.ticket()
+        cache.evict(alice.id)  # demoted meanwhile
+
+        cache.put(alice, ticket)
 
         assert cache.get(alice.id) is None
 
     def test_after_an_eviction(self, clock: FakeClock) -> None:
         cache = PrincipalCache(5, clock=clock)
         alice = principal(Role.ADMIN)
-        cache.put(alice)
+        cache.put(alice, cache.ticket())
 
         cache.evict(alice.id)
 
@@ -58,7 +79,7 @@ class TestNeverServed:
         cache = PrincipalCache(0, clock=clock)
         alice = principal()
 
-        cache.put(alice)
+        cache.put(alice, cache.ticket())
 
         assert cache.get(alice.id) is None
         assert len(cache) == 0
@@ -67,6 +88,6 @@ class TestNeverServed:
         cache = PrincipalCache(60, max_entries=2, clock=clock)
         first, second, third = principal(), principal(), principal()
         for entry in (first, second, third):
-            cache.put(entry)
+            cache.put(entry, cache.ticket())
 
         assert [cache.get(p.id) for p in (first, second, third)] == [None, second, third]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
@@ -129,25 +129,33 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 
 class ReadOnlySession(Session):
-    """The session of a read-only request: reads in autocommit mode, and refuses to write.
+    """The session of a read-only request: refuses ORM writes and INSERT/UPDATE/DELETE
+    statements (raw SQL text is not inspected).
 
-    Each statement is its own transaction, so a read costs no BEGIN and no ROLLBACK (two round
-    trips each request would otherwise pay); a read of several statements, such as a page and its
-    total, does not see one snapshot.
+    On PostgreSQL it reads in autocommit mode: each statement is its own transaction, so a read
+    costs no BEGIN and no ROLLBACK, two round trips per request; a read of several statements,
+    such as a page and its total, does not see one snapshot. SQLite starts no transaction for a
+    read anyway, so there it keeps the engine's mode.
     """
 
 
+READ_ONLY_MESSAGE = "This session is read-only: GET and HEAD requests must not change data"
+
+
 @event.listens_for(ReadOnlySession, "before_flush")
-def _refuse_writes(session: Session, *_: Any) -> None:
-    raise exc.InvalidRequestError(
-        "This session is read-only: GET and HEAD requests must not change data"
-    )
+def _refuse_flush(session: Session, *_: Any) -> None:
+    raise exc.InvalidRequestError(READ_ONLY_MESSAGE)
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise exc.InvalidRequestError(READ_ONLY_MESSAGE)
 
 
 def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name != "sqlite":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        sync_session_class=ReadOnlySession,
-        expire_on_commit=False,
-        autoflush=False,
+        engine, sync_session_class=ReadOnlySession, expire_on_commit=False, autoflush=False
     )

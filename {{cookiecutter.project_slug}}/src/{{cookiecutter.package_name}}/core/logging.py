@@ -3,6 +3,7 @@
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -38,3 +39,46 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=settings.log_cache_loggers,
     )
     logging.basicConfig(level=level, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s")
+
+
+type AccessLog = Callable[[str, str, int, float], None]
+
+
+def access_log(settings: Settings) -> AccessLog:
+    """The access log: ``log(method, path, status, duration_ms)``, one INFO line per request.
+
+    It is the service's most frequent line, so in JSON mode it is written straight to stdout
+    with orjson, with the fields, order and timestamp format structlog gives every other line
+    (context variables such as the request id included), at a third of the cost. In console
+    mode it goes through structlog like the rest.
+    """
+    if logging.getLevelNamesMapping()[settings.log_level] > logging.INFO:
+        return _no_access_log
+    if not settings.json_logs:
+        logger = structlog.get_logger("access")
+
+        def log_to_console(method: str, path: str, status: int, duration_ms: float) -> None:
+            logger.info("request", method=method, path=path, status=status, duration_ms=duration_ms)
+
+        return log_to_console
+
+    def log_json(method: str, path: str, status: int, duration_ms: float) -> None:
+        line = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "event": "request",
+            **structlog.contextvars.get_contextvars(),
+            "level": "info",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        out = sys.stdout.buffer  # looked up per line: tests and tools replace sys.stdout
+        out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        out.flush()
+
+    return log_json
+
+
+def _no_access_log(method: str, path: str, status: int, duration_ms: float) -> None:
+    """Access lines are INFO: below the configured level, nothing is written."""

@@ -20,8 +20,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response, internal_error_response
+from .logging import AccessLog
 
-logger = structlog.get_logger("access")
+logger = structlog.get_logger(__name__)
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -61,10 +62,12 @@ class EdgeMiddleware:
         *,
         allowed_hosts: Sequence[str] = ("*",),
         max_body_bytes: int,
+        access_log: AccessLog,
         cors_origins: Sequence[str] = (),
         hsts: bool = False,
     ) -> None:
         self.app = app
+        self.access_log = access_log
         self.max_body_bytes = max_body_bytes
         self.any_host = "*" in allowed_hosts
         self.exact_hosts = frozenset(host for host in allowed_hosts if not host.startswith("*."))
@@ -95,7 +98,7 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         # One pass over the request headers, for every step.
-        host, request_id, origin, content_length, chunked = _edge_headers(scope)
+        host, request_id, origin, content_length = _edge_headers(scope)
         request_id_text = _request_id(request_id)
         extra_headers = [
             *(self.docs_headers if scope["path"] in DOCS_PATHS else self.api_headers),
@@ -124,7 +127,7 @@ class EdgeMiddleware:
             if refusal is not None:
                 await refusal(scope, receive, send_with_headers)
                 return
-            if chunked:  # no declared length: count the bytes as they arrive
+            if content_length is None:  # chunked, HTTP/2 or none: count bytes as they arrive
                 receive = self._limited(receive)
             app = self.cors if self.cors is not None and origin is not None else self.app
             await app(scope, receive, send_with_headers)
@@ -133,13 +136,8 @@ class EdgeMiddleware:
             if not response_started:
                 await internal_error_response()(scope, receive, send_with_headers)
         finally:
-            logger.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            self.access_log(scope["method"], scope["path"], status, duration_ms)
             structlog.contextvars.reset_contextvars(**tokens)
 
     def _refusal(self, host: bytes | None, content_length: bytes | None) -> Response | None:
@@ -178,10 +176,9 @@ class EdgeMiddleware:
 type _Header = bytes | None
 
 
-def _edge_headers(scope: Scope) -> tuple[_Header, _Header, _Header, _Header, bool]:
-    """Host, X-Request-ID, Origin, Content-Length, and whether a Transfer-Encoding is set."""
+def _edge_headers(scope: Scope) -> tuple[_Header, _Header, _Header, _Header]:
+    """Host, X-Request-ID, Origin and Content-Length."""
     host = request_id = origin = content_length = None
-    chunked = False
     for name, value in scope["headers"]:
         if name == b"host":
             host = value
@@ -191,9 +188,7 @@ def _edge_headers(scope: Scope) -> tuple[_Header, _Header, _Header, _Header, boo
             origin = value
         elif name == b"content-length":
             content_length = value
-        elif name == b"transfer-encoding":
-            chunked = True
-    return host, request_id, origin, content_length, chunked
+    return host, request_id, origin, content_length
 
 
 def _request_id(candidate: bytes | None) -> str:

@@ -98,11 +98,12 @@ class AuthService:
         principal = self.principals.get(claims.subject)
         if principal is not None:
             return principal
+        ticket = self.principals.ticket()
         user = await self.users.get(claims.subject)
         if user is None or not user.is_active:
             raise InvalidTokenError
         principal = Principal.of(user)
-        self.principals.put(principal)
+        self.principals.put(principal, ticket)
         return principal
 
     async def _stored_token(self, refresh_token: str) -> RefreshToken:

@@ -4,7 +4,7 @@ from typing import Literal
 
 import anyio
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ...core.errors import ErrorEnvelope, ServiceUnavailableError
 from ...dependencies import resources_of
 
-router = APIRouter(tags=["health"])
 logger = structlog.get_logger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -27,13 +26,22 @@ class ReadinessStatus(BaseModel):
     checks: dict[str, Literal["ok"]]
 
 
-@router.get("/health")
+def add_probes(app: FastAPI) -> None:
+    """Add the probes to the app's own router. Orchestrators and load balancers call them every
+    few seconds, and each level of router inclusion is matched again on every request."""
+    app.get("/health", tags=["health"])(health)
+    app.get(
+        "/ready",
+        tags=["health"],
+        responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
+    )(ready)
+
+
 async def health() -> HealthStatus:
     """Liveness: the process is up and serving requests. Touches no dependency."""
     return HealthStatus()
 
 
-@router.get("/ready", responses={503: {"model": ErrorEnvelope, "description": "Not ready"}})
 async def ready(request: Request) -> ReadinessStatus:
     """Readiness: every dependency answers. 503 with the status of each check otherwise."""
     checks = {"database": await _check_database(resources_of(request).engine)}
