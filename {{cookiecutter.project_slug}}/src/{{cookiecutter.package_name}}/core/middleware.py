@@ -1,10 +1,11 @@
 """The edge of every HTTP request, as one pure ASGI middleware.
 
-Each ASGI layer costs a coroutine and a wrapped ``send`` per request. Six separate layers (request
-context, security headers, body limit, trusted host, CORS, GZip) cost as much CPU as FastAPI's own
-handling of ``/health``; one layer that reads the request headers once costs a fifth of that
-(bench/README.md). Starlette's base HTTP middleware class would be slower still and breaks
-contextvars.
+Each ASGI layer costs a coroutine and a wrapped ``send`` per request. As six layers (request
+context, security headers, body limit, trusted host, CORS, GZip) the stack cost 58 us of CPU per
+``/health`` request on top of bare FastAPI's 65; as this one layer, which reads the request
+headers once, plus the probes on the app's own router and the access line written with orjson,
+it costs about 20 (bench/README.md). Starlette's base HTTP middleware class would be slower still
+and breaks contextvars.
 """
 
 import os
