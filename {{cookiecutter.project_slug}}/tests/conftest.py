@@ -55,6 +55,21 @@ async def _empty_tables(engine: AsyncEngine) -> AsyncIterator[None]:
             await connection.execute(delete(table))
 
 
+class FakeClock:
+    """A clock that moves only when a test moves it (``clock.now += 5``)."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture
 def make_settings(database_url: str) -> Callable[..., Settings]:
     """Settings for a test app; keyword arguments override the test defaults."""

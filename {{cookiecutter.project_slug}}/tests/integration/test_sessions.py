@@ -1,11 +1,13 @@
 """Which session a request gets: GET and HEAD read without a transaction and cannot write."""
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from {{ cookiecutter.package_name }}.config import Settings
@@ -53,34 +55,29 @@ async def test_the_read_only_session_reads_what_was_committed(
     assert title == "committed"
 
 
+async def _flush_a_change(session: AsyncSession, user_id: uuid.UUID) -> None:
+    loaded = await session.get(User, user_id)
+    assert loaded is not None
+    loaded.full_name = "After"
+    await session.flush()
+
+
+async def _execute_an_update(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(update(User).where(col(User.id) == user_id).values(full_name="After"))
+
+
 @pytest.mark.error_path
+@pytest.mark.parametrize("write", [_flush_a_change, _execute_an_update], ids=["orm", "statement"])
 async def test_the_read_only_session_refuses_to_write(
-    resources: Resources, users: UserFactory
-) -> None:
-    user = await users.create(full_name="Before")
-
-    async with resources.read_session_factory() as session:
-        loaded = await session.get(User, user.id)
-        assert loaded is not None
-        loaded.full_name = "After"
-        with pytest.raises(InvalidRequestError, match="read-only"):
-            await session.flush()
-
-    async with resources.session_factory() as session:
-        assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]
-
-
-@pytest.mark.error_path
-async def test_the_read_only_session_refuses_write_statements(
-    resources: Resources, users: UserFactory
+    resources: Resources,
+    users: UserFactory,
+    write: Callable[[AsyncSession, uuid.UUID], Awaitable[None]],
 ) -> None:
     user = await users.create(full_name="Before")
 
     async with resources.read_session_factory() as session:
         with pytest.raises(InvalidRequestError, match="read-only"):
-            await session.execute(
-                update(User).where(col(User.id) == user.id).values(full_name="After")
-            )
+            await write(session, user.id)
 
     async with resources.session_factory() as session:
         assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]

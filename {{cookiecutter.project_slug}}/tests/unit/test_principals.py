@@ -7,18 +7,7 @@ import pytest
 from {{ cookiecutter.package_name }}.features.users.models import Role
 from {{ cookiecutter.package_name }}.features.users.principals import Principal, PrincipalCache
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from ..conftest import FakeClock
 
 
 def principal(role: Role = Role.USER) -> Principal:

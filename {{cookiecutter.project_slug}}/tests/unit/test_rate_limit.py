@@ -4,18 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from ..conftest import FakeClock
 
 
 def test_a_burst_is_allowed(clock: FakeClock) -> None:

@@ -13,6 +13,8 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.database import utc_now
 from {{ cookiecutter.package_name }}.core.security import InvalidTokenError, PasswordHasher, TokenCodec, TokenType
 
+from ..conftest import FakeClock
+
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 
 
@@ -37,14 +39,6 @@ def forge(**claims: Any) -> str:
         **claims,
     }
     return jwt.encode({k: v for k, v in payload.items() if v is not None}, SECRET)
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
