@@ -87,6 +87,9 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "auth_rate_limit_burst": 10_000,
             # Long enough that only an eviction, never the clock, empties it during a test.
             "auth_user_cache_seconds": 60,
+            # The test process builds hundreds of apps: leave its collector alone.
+            "gc_freeze_at_startup": False,
+            "gc_gen0_threshold": None,
         }
         return Settings(_env_file=None, **{**defaults, **overrides})
 

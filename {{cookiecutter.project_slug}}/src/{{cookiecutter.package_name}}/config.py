@@ -39,6 +39,16 @@ class Settings(BaseSettings):
         default=True,
         description="Bind loggers once (fast); tests turn it off to reconfigure logging per app.",
     )
+    gc_freeze_at_startup: bool = Field(
+        default=True,
+        description="Exempt everything alive after start-up from garbage collection "
+        "(core/runtime.py).",
+    )
+    gc_gen0_threshold: int | None = Field(
+        default=10_000,
+        ge=100,
+        description="Allocations between young-generation collections; unset: Python's 700.",
+    )
     docs_enabled: bool | None = Field(
         default=None, description="Serve /docs and /openapi.json; defaults to off in production."
     )

@@ -14,6 +14,7 @@ from .core.errors import ERROR_RESPONSES, register_error_handlers
 from .core.logging import access_log, configure_logging
 from .core.middleware import EdgeMiddleware
 from .core.rate_limit import RateLimiter
+from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
 from .features.auth.router import router as auth_router
@@ -47,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         principals=PrincipalCache(settings.auth_user_cache_seconds),
     )
+    tune_garbage_collector(settings)
     logger.info("startup", environment=settings.environment.value)
     try:
         yield

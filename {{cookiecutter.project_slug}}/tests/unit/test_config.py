@@ -75,8 +75,9 @@ class TestUnsafeSettings:
             {"access_token_expire_minutes": 240},
             {"environment": "qa"},
             {"jwt_algorithm": "none"},
+            {"gc_gen0_threshold": 10},
         ],
-        ids=["argon2-memory", "argon2-time", "refresh-days", "access-minutes", "env", "alg"],
+        ids=["argon2-memory", "argon2-time", "refresh-days", "access-minutes", "env", "alg", "gc"],
     )
     def test_weak_or_unknown_values_are_refused(self, values: dict[str, Any]) -> None:
         with pytest.raises(ValidationError):
