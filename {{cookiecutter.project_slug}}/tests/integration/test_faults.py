@@ -55,13 +55,14 @@ class TcpProxy:
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
+        self.port = 0  # where it listens, once started
         self.up = True
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port: int = self.server.sockets[0].getsockname()[1]
+        self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         self.cut()
