@@ -3,7 +3,7 @@
     cd /path/to/baked/my-service      # a bake of the default variant (bench/run.py --keep)
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/mydb uv run alembic upgrade head
     DATABASE_URL=... uv run python /path/to/template/bench/inprocess.py [--requests 3000]
-        [--concurrency 1 50]
+        [--concurrency 1 50] [--gc tuned|default]
 
 Run with the bake's interpreter (``uv run`` in the bake), so that its package, FastAPI and
 SQLAlchemy are the ones measured. It builds the app with production settings (JSON access
@@ -11,6 +11,11 @@ lines, host check and CORS on, as in run.py), creates a user and an item in ``DA
 and for each concurrency prints the process CPU time per request of: the app's ``/health``,
 bare FastAPI's (baseline_bare.py), the app's authenticated item read, and the minimal endpoint's
 (baseline_minimal_db.py). With concurrency N, N tasks call the app at once, as N clients would.
+
+Garbage-collector settings belong to the process, so all four cases share them: ``--gc tuned``
+(the default) applies the app's start-up tuning (core/runtime.py) to every case, ``--gc
+default`` keeps Python's for every case. run.py instead gives each server its own: the app
+tuned, the baselines Python's defaults.
 
 No uvicorn, no sockets to the client: the figures are lower than run.py's by the server's own
 cost (about 35 us per request here) and free of load-generator noise, which makes them the
@@ -94,7 +99,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3_000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--gc", choices=["tuned", "default"], default="tuned")
     args = parser.parse_args()
+    tuned = args.gc == "tuned"
     database_url = os.environ["DATABASE_URL"]
 
     config = importlib.import_module(f"{PACKAGE}.config")
@@ -109,6 +116,8 @@ async def main() -> None:
         jwt_secret=secrets.token_urlsafe(48),
         allowed_hosts="127.0.0.1",
         cors_origins="https://app.example.com",
+        gc_freeze_at_startup=tuned,
+        gc_gen0_threshold=10_000 if tuned else 0,
     )
     app = create_app(settings)
     sys.path.insert(0, str(BENCH_DIR))
@@ -135,6 +144,7 @@ async def main() -> None:
             ("app GET item", app, http_scope(f"/api/v1/items/{item.id}", bearer)),
             ("minimal GET item", minimal, http_scope(f"/items/{item.id}", [])),
         ]
+        print(f"garbage collector: {args.gc} for every case", file=sys.stderr)
         for concurrency in args.concurrency:
             for name, target, scope in cases:
                 micros = await cpu_per_request(target, scope, args.requests, concurrency)

@@ -89,7 +89,7 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "auth_user_cache_seconds": 60,
             # The test process builds hundreds of apps: leave its collector alone.
             "gc_freeze_at_startup": False,
-            "gc_gen0_threshold": None,
+            "gc_gen0_threshold": 0,
         }
         return Settings(_env_file=None, **{**defaults, **overrides})
 

@@ -44,10 +44,10 @@ class Settings(BaseSettings):
         description="Exempt everything alive after start-up from garbage collection "
         "(core/runtime.py).",
     )
-    gc_gen0_threshold: int | None = Field(
+    gc_gen0_threshold: int = Field(
         default=10_000,
-        ge=100,
-        description="Allocations between young-generation collections; unset: Python's 700.",
+        ge=0,
+        description="Allocations between young-generation collections; 0 keeps Python's (700).",
     )
     docs_enabled: bool | None = Field(
         default=None, description="Serve /docs and /openapi.json; defaults to off in production."

@@ -48,12 +48,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         principals=PrincipalCache(settings.auth_user_cache_seconds),
     )
-    tune_garbage_collector(settings)
+    restore_garbage_collector = tune_garbage_collector(settings)
     logger.info("startup", environment=settings.environment.value)
     try:
         yield
     finally:
         await engine.dispose()
+        restore_garbage_collector()
         logger.info("shutdown")
 
 

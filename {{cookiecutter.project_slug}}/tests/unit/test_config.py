@@ -75,7 +75,7 @@ class TestUnsafeSettings:
             {"access_token_expire_minutes": 240},
             {"environment": "qa"},
             {"jwt_algorithm": "none"},
-            {"gc_gen0_threshold": 10},
+            {"gc_gen0_threshold": -1},
         ],
         ids=["argon2-memory", "argon2-time", "refresh-days", "access-minutes", "env", "alg", "gc"],
     )

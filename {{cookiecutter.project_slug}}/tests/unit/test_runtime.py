@@ -1,38 +1,60 @@
-"""Garbage-collector tuning: applied as configured, and only as configured."""
+"""Garbage-collector tuning: applied as configured, only as configured, and undone."""
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.runtime import tune_garbage_collector
 
+from ..conftest import serve
+
 
 @pytest.fixture(autouse=True)
-def _restore_collector() -> Iterator[None]:
+def _untouched_collector() -> Iterator[tuple[int, int, int]]:
+    """Nothing frozen, the test's threshold restored whatever happens."""
     threshold = gc.get_threshold()
-    yield
+    gc.unfreeze()
+    yield threshold
     gc.unfreeze()
     gc.set_threshold(*threshold)
 
 
-def test_startup_objects_are_frozen_and_the_young_threshold_raised() -> None:
-    older = gc.get_threshold()[1:]
+def test_tuning_freezes_start_up_objects_raises_the_threshold_and_is_undone() -> None:
+    before = gc.get_threshold()
 
-    tune_garbage_collector(Settings(_env_file=None, gc_gen0_threshold=5_000))
+    restore = tune_garbage_collector(Settings(_env_file=None, gc_gen0_threshold=5_000))
+    tuned = (gc.get_freeze_count(), gc.get_threshold())
+    restore()
 
-    assert gc.get_freeze_count() > 0
-    assert gc.get_threshold() == (5_000, *older)
+    assert tuned[0] > 0
+    assert tuned[1] == (5_000, *before[1:])
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
 
 
 def test_nothing_changes_when_tuning_is_off() -> None:
-    threshold = gc.get_threshold()
-    gc.unfreeze()
+    before = gc.get_threshold()
 
-    tune_garbage_collector(
-        Settings(_env_file=None, gc_freeze_at_startup=False, gc_gen0_threshold=None)
+    restore = tune_garbage_collector(
+        Settings(_env_file=None, gc_freeze_at_startup=False, gc_gen0_threshold=0)
     )
 
-    assert gc.get_freeze_count() == 0
-    assert gc.get_threshold() == threshold
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+    restore()
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+
+
+async def test_an_app_shut_down_leaves_the_collector_as_it_found_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    before = gc.get_threshold()
+    settings = make_settings(gc_freeze_at_startup=True, gc_gen0_threshold=5_000)
+
+    async with serve(settings) as client:
+        response = await client.get("/health")
+        during = gc.get_threshold()
+
+    assert response.status_code == 200
+    assert during[0] == 5_000
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)

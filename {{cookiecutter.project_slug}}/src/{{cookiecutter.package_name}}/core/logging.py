@@ -47,10 +47,12 @@ type AccessLog = Callable[[str, str, int, float], None]
 def access_log(settings: Settings) -> AccessLog:
     """The access log: ``log(method, path, status, duration_ms)``, one INFO line per request.
 
-    It is the service's most frequent line, so in JSON mode it is written straight to stdout
-    with orjson, with the fields, order and timestamp format structlog gives every other line
-    (context variables such as the request id included), at a third of the cost. In console
-    mode it goes through structlog like the rest.
+    It is the service's most frequent line, so in JSON mode it skips structlog's processor
+    chain: the line is built here, with the fields, order, precedence and timestamp format that
+    chain gives every other line (context variables such as the request id included, values
+    JSON cannot hold rendered as structlog would), and written through structlog's own
+    ``BytesLogger`` (so under its lock), at less than half the cost. In console mode it goes
+    through structlog like the rest.
     """
     if logging.getLevelNamesMapping()[settings.log_level] > logging.INFO:
         return _no_access_log
@@ -63,21 +65,27 @@ def access_log(settings: Settings) -> AccessLog:
         return log_to_console
 
     def log_json(method: str, path: str, status: int, duration_ms: float) -> None:
-        line = {
+        line: dict[str, Any] = {
             "method": method,
             "path": path,
             "status": status,
             "duration_ms": duration_ms,
             "event": "request",
-            **structlog.contextvars.get_contextvars(),
-            "level": "info",
-            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         }
-        out = sys.stdout.buffer  # looked up per line: tests and tools replace sys.stdout
-        out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
-        out.flush()
+        for key, value in structlog.contextvars.get_contextvars().items():
+            line.setdefault(key, value)  # as merge_contextvars: the call's own fields win
+        line["level"] = "info"
+        line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        # sys.stdout looked up per line: tests and tools replace it.
+        structlog.BytesLogger(sys.stdout.buffer).msg(orjson.dumps(line, default=_json_fallback))
 
     return log_json
+
+
+def _json_fallback(value: object) -> object:
+    """What structlog's JSON renderer writes for a value JSON cannot hold."""
+    to_log = getattr(value, "__structlog__", None)
+    return to_log() if callable(to_log) else repr(value)
 
 
 def _no_access_log(method: str, path: str, status: int, duration_ms: float) -> None:

@@ -1,26 +1,37 @@
-"""Process-wide tuning of the Python runtime, applied once the app has started."""
+"""Process-wide tuning of the Python runtime, for the time the app serves."""
 
 import gc
+from collections.abc import Callable
 
 from ..config import Settings
 
 
-def tune_garbage_collector(settings: Settings) -> None:
-    """Make the cyclic garbage collector cheap for a request-serving process.
+def tune_garbage_collector(settings: Settings) -> Callable[[], None]:
+    """Make the cyclic garbage collector cheap for a request-serving process; returns the
+    function that undoes it (the lifespan calls it on shutdown, so an app built and shut down
+    inside a longer-lived process, a test or a tool, leaves the collector as it found it).
 
     A request allocates a few thousand container objects (ORM state, validation, Starlette).
     With Python's default young-generation threshold (700 allocations) a collection runs while
-    several requests are in flight: their live objects are traversed, promoted, and traversed
+    dozens of requests are in flight: their live objects are traversed, promoted and traversed
     again in the older generations, and full collections walk every module, schema and mapper
     the app loaded. Freezing what is alive after start-up takes those out of every collection;
-    a higher young threshold lets most request objects die before one runs. Measured with
-    bench/inprocess.py at 10 concurrent requests: the authenticated item read fell from about
-    560 to 470-540 us of CPU per request. The cost is memory: up to that many more objects wait
-    for a collection (a few MB).
+    a higher young threshold lets most request objects die before one runs. In bench/run.py this
+    took the authenticated item read from 736 to 504 us of CPU per request (bench/README.md).
+    The cost is memory: up to that many more objects wait for a collection (an estimate: a few
+    MB, more if they hold large buffers).
     """
-    if settings.gc_freeze_at_startup:
+    threshold = gc.get_threshold()
+    frozen = settings.gc_freeze_at_startup
+    if frozen:
         gc.collect()
         gc.freeze()
-    if settings.gc_gen0_threshold is not None:
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(settings.gc_gen0_threshold, older, oldest)
+    if settings.gc_gen0_threshold:
+        gc.set_threshold(settings.gc_gen0_threshold, *threshold[1:])
+
+    def restore() -> None:
+        if frozen:
+            gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+    return restore
