@@ -553,6 +553,13 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def app_setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip().upper(), value
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
@@ -592,6 +599,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-dir", type=Path, help="where py-spy writes (default: cwd)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary bake directory")
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        type=app_setting,
+        metavar="NAME=VALUE",
+        help="extra setting for the app, repeatable: what a setting costs "
+        "(LOG_LEVEL=WARNING: no access lines; TELEMETRY_ENABLED=true: FastAPI's own telemetry)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args()
 
@@ -697,6 +713,7 @@ def main() -> int:
                 # The whole middleware stack: TrustedHost and CORS are only added when configured.
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "CORS_ORIGINS": "https://app.example.com",
+                **dict(args.app_env),
             }
             _, output, code = run_timed(
                 ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env

@@ -130,15 +130,17 @@ def items(resources: Resources) -> ItemFactory:
     return ItemFactory(resources)
 
 
-def client_for(app: FastAPI) -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver")
+def client_for(app: FastAPI, base_url: str = "http://testserver") -> AsyncClient:
+    return AsyncClient(transport=ASGITransport(app=app), base_url=base_url)
 
 
 @asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[AsyncClient]:
+async def serve(
+    settings: Settings, base_url: str = "http://testserver"
+) -> AsyncIterator[AsyncClient]:
     """A client of a separate app built for *settings* (for tests of one configuration)."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app), client_for(app) as client:
+    async with app.router.lifespan_context(app), client_for(app, base_url) as client:
         yield client
 
 

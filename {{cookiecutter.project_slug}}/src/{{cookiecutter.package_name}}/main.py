@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.gzip import GZipMiddleware
 
 from .config import Settings, get_settings
@@ -24,6 +25,8 @@ from .features.users.principals import PrincipalCache
 from .features.users.router import router as users_router
 
 logger = structlog.get_logger(__name__)
+
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.serve_docs else None,
         generate_unique_id_function=_operation_id,
         responses=ERROR_RESPONSES,
+        telemetry=None if settings.telemetry_enabled else TELEMETRY_OFF,
     )
     app.state.settings = settings
     register_error_handlers(app)

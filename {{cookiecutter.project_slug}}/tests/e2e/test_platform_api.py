@@ -6,8 +6,10 @@ from importlib.util import find_spec
 from typing import Any
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from httpx import AsyncClient
+from opentelemetry import trace
 
 from {{ cookiecutter.package_name }}.config import Settings
 
@@ -18,12 +20,14 @@ from ..conftest import serve
 UNREACHABLE_DATABASES = ["sqlite+aiosqlite:////nonexistent-directory/app.db"] + (
     ["postgresql+asyncpg://nobody@127.0.0.1:1/none"] if find_spec("asyncpg") else []
 )
+# OWASP's REST Security Cheat Sheet: on every API response (with Cache-Control, and HSTS).
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-    "referrer-policy": "no-referrer",
 }
+# What only acts on documents: on HTML responses.
+DOCUMENT_HEADERS = {"referrer-policy": "no-referrer", "cross-origin-opener-policy": "same-origin"}
 
 
 def assert_envelope(body: dict[str, Any], code: str) -> None:
@@ -63,14 +67,35 @@ async def test_security_headers_on_success(client: AsyncClient) -> None:
     assert SECURITY_HEADERS.items() <= response.headers.items()
     assert response.headers["cache-control"] == "no-store"
     assert "strict-transport-security" not in response.headers
+    assert not DOCUMENT_HEADERS.keys() & response.headers.keys()
 
 
-async def test_hsts_in_production(make_settings: Callable[..., Settings]) -> None:
+async def test_html_gets_the_document_policies(client: AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.headers["content-type"].startswith("text/html")
+    assert DOCUMENT_HEADERS.items() <= response.headers.items()
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_hsts_in_production_over_https(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(environment="production", jwt_secret="p" * 40)
+    async with serve(settings, base_url="https://testserver") as production:
+        response = await production.get("/health")
+
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.error_path
+async def test_no_hsts_over_plain_http_even_in_production(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """RFC 6797 7.2: an HSTS host must not send the header over a non-secure transport."""
     settings = make_settings(environment="production", jwt_secret="p" * 40)
     async with serve(settings) as production:
         response = await production.get("/health")
 
-    assert response.headers["strict-transport-security"].startswith("max-age=")
+    assert "strict-transport-security" not in response.headers
 
 
 async def test_docs_are_served_outside_production(client: AsyncClient) -> None:
@@ -98,6 +123,68 @@ async def test_one_access_log_line_per_request(
         "duration_ms": 0,
         "timestamp": "",
     }
+
+
+async def test_every_line_logged_while_serving_a_request_carries_its_id(
+    capsys: pytest.CaptureFixture[str], app: FastAPI, client: AsyncClient
+) -> None:
+    async def noisy() -> dict[str, str]:
+        structlog.get_logger("test").info("inside")
+        return {}
+
+    app.add_api_route("/noisy", noisy)
+    await client.get("/noisy", headers={"X-Request-ID": "trace-me"})
+    structlog.get_logger("test").info("outside")
+
+    lines = {line["event"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines["inside"]["request_id"] == "trace-me"
+    assert lines["request"]["request_id"] == "trace-me"
+    assert "request_id" not in lines["outside"]
+
+
+class RecordingTracer(trace.NoOpTracer):
+    def __init__(self) -> None:
+        self.spans: list[str] = []
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        self.spans.append(name)
+        return super().start_span(name, *args, **kwargs)
+
+
+class RecordingTracerProvider(trace.TracerProvider):
+    """What an OpenTelemetry SDK's provider looks like to FastAPI, minus the SDK."""
+
+    def __init__(self) -> None:
+        self.tracer = RecordingTracer()
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return self.tracer
+
+
+@pytest.fixture
+def tracer_provider(monkeypatch: pytest.MonkeyPatch) -> RecordingTracerProvider:
+    """A configured global tracer provider, for this test only."""
+    provider = RecordingTracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    return provider
+
+
+async def test_telemetry_enabled_traces_requests_through_the_sdks_provider(
+    make_settings: Callable[..., Settings], tracer_provider: RecordingTracerProvider
+) -> None:
+    async with serve(make_settings(telemetry_enabled=True)) as traced:
+        await traced.get("/health")
+
+    assert tracer_provider.tracer.spans[:1] == ["GET"]  # the server span of the request
+
+
+@pytest.mark.error_path
+async def test_telemetry_is_off_by_default_even_with_an_sdk_configured(
+    client: AsyncClient, tracer_provider: RecordingTracerProvider
+) -> None:
+    await client.get("/health")
+
+    assert tracer_provider.tracer.spans == []
 
 
 async def test_development_access_lines_are_readable(

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,12 @@ import pytest
 import structlog
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.logging import access_log, configure_logging
+from {{ cookiecutter.package_name }}.core.logging import (
+    UtcTimestamps,
+    access_log,
+    configure_logging,
+    request_id_var,
+)
 
 JSON_SETTINGS = Settings(_env_file=None, log_json=True, log_cache_loggers=False)
 
@@ -21,20 +27,64 @@ def _json_logging() -> Iterator[None]:
     structlog.contextvars.clear_contextvars()
 
 
-def both_lines(capsys: pytest.CaptureFixture[str], **context: Any) -> list[list[tuple[str, Any]]]:
-    """The fields, in order, of the direct line and of structlog's, for the same request."""
+def both_lines(
+    capsys: pytest.CaptureFixture[str], middleware_id: str | None = None, **context: Any
+) -> list[list[tuple[str, Any]]]:
+    """The fields, in order, of the direct line and of structlog's, for the same request: the
+    middleware's request id (if any) set, *context* bound."""
     structlog.contextvars.bind_contextvars(**context)
-    access_log(JSON_SETTINGS)("GET", "/items", 200, 1.5)
-    structlog.get_logger().info("request", method="GET", path="/items", status=200, duration_ms=1.5)
+    token = request_id_var.set(middleware_id)
+    try:
+        access_log(JSON_SETTINGS)("GET", "/items", 200, 1.5)
+        structlog.get_logger().info(
+            "request", method="GET", path="/items", status=200, duration_ms=1.5
+        )
+    finally:
+        request_id_var.reset(token)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     return [[(key, value) for key, value in line.items() if key != "timestamp"] for line in lines]
 
 
 def test_the_direct_line_matches_structlogs(capsys: pytest.CaptureFixture[str]) -> None:
-    direct, via_structlog = both_lines(capsys, request_id="r-1")
+    direct, via_structlog = both_lines(capsys, middleware_id="r-1", user="u-1")
 
     assert direct == via_structlog
     assert ("request_id", "r-1") in direct
+    assert ("user", "u-1") in direct
+
+
+def test_the_timestamp_is_structlogs(capsys: pytest.CaptureFixture[str]) -> None:
+    before = datetime.now(UTC)
+    access_log(JSON_SETTINGS)("GET", "/items", 200, 1.5)
+    after = datetime.now(UTC)
+
+    stamp = json.loads(capsys.readouterr().out)["timestamp"]
+    assert stamp.endswith("Z")
+    assert before <= datetime.fromisoformat(stamp) <= after
+
+
+class TestUtcTimestamps:
+    @pytest.mark.parametrize(
+        "nanoseconds",
+        [1_795_000_000_123_456_789, 1_795_000_000_000_000_999, 1_795_000_059_999_999_000],
+    )
+    def test_as_datetime_isoformat_writes_them(self, nanoseconds: int) -> None:
+        second, rest = divmod(nanoseconds, 1_000_000_000)
+        expected = datetime.fromtimestamp(second, UTC).replace(microsecond=rest // 1000)
+
+        stamp = UtcTimestamps(clock=lambda: nanoseconds)()
+
+        assert stamp == expected.isoformat().replace("+00:00", "Z")
+
+    def test_a_new_second_is_formatted_again(self) -> None:
+        now = [1_795_000_000_999_999_000]
+        timestamps = UtcTimestamps(clock=lambda: now[0])
+
+        first = timestamps()
+        now[0] += 2_000
+        second = timestamps()
+
+        assert (first, second) == ("2026-11-18T11:06:40.999999Z", "2026-11-18T11:06:41.000001Z")
 
 
 @pytest.mark.error_path
@@ -47,6 +97,14 @@ class TestAwkwardContext:
         assert direct == via_structlog
         assert dict(direct)["path"] == "/items"
         assert dict(direct)["event"] == "request"
+
+    def test_a_request_id_bound_as_context_wins_as_in_structlog(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        direct, via_structlog = both_lines(capsys, middleware_id="middleware", request_id="bound")
+
+        assert direct == via_structlog
+        assert dict(direct)["request_id"] == "bound"
 
     def test_values_json_cannot_hold_are_rendered_not_raised(
         self, capsys: pytest.CaptureFixture[str]

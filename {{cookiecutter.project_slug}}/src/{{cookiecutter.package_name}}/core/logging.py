@@ -2,8 +2,9 @@
 
 import logging
 import sys
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -12,12 +13,27 @@ from structlog.tracebacks import ExceptionDictTransformer
 
 from ..config import Settings
 
+# The current request's id, set by the edge middleware. A plain context variable: setting and
+# resetting it costs a tenth of structlog's bind_contextvars and reset_contextvars.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def add_request_id(
+    logger: object, method_name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Add the current request's id to every line logged while the request is served."""
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
 
 def configure_logging(settings: Settings) -> None:
     """Configure structlog (and send the standard library's records to stdout at the same level)."""
     level = logging.getLevelNamesMapping()[settings.log_level]
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -49,10 +65,9 @@ def access_log(settings: Settings) -> AccessLog:
 
     It is the service's most frequent line, so in JSON mode it skips structlog's processor
     chain: the line is built here, with the fields, order, precedence and timestamp format that
-    chain gives every other line (context variables such as the request id included, values
-    JSON cannot hold rendered as structlog would), and written through structlog's own
-    ``BytesLogger`` (so under its lock), at less than half the cost. In console mode it goes
-    through structlog like the rest.
+    chain gives every other line (bound context variables and the request id included, values
+    JSON cannot hold rendered as structlog would), at a quarter of the cost. In console mode it
+    goes through structlog like the rest.
     """
     if logging.getLevelNamesMapping()[settings.log_level] > logging.INFO:
         return _no_access_log
@@ -64,6 +79,8 @@ def access_log(settings: Settings) -> AccessLog:
 
         return log_to_console
 
+    timestamp = UtcTimestamps()
+
     def log_json(method: str, path: str, status: int, duration_ms: float) -> None:
         line: dict[str, Any] = {
             "method": method,
@@ -74,12 +91,42 @@ def access_log(settings: Settings) -> AccessLog:
         }
         for key, value in structlog.contextvars.get_contextvars().items():
             line.setdefault(key, value)  # as merge_contextvars: the call's own fields win
+        request_id = request_id_var.get()
+        if request_id is not None:
+            line.setdefault("request_id", request_id)
         line["level"] = "info"
-        line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        # sys.stdout looked up per line: tests and tools replace it.
-        structlog.BytesLogger(sys.stdout.buffer).msg(orjson.dumps(line, default=_json_fallback))
+        line["timestamp"] = timestamp()
+        _write_line(orjson.dumps(line, default=_json_fallback, option=orjson.OPT_APPEND_NEWLINE))
 
     return log_json
+
+
+def _write_line(line: bytes) -> None:
+    """Write one whole line to stdout, looked up per line (tests and tools replace it), and
+    flush it. One ``write`` call per line: the buffered writer takes its own lock for it, so a
+    line never interleaves with structlog's."""
+    stdout = sys.stdout.buffer
+    stdout.write(line)
+    stdout.flush()
+
+
+class UtcTimestamps:
+    """Now, as structlog's ``TimeStamper(fmt="iso", utc=True)`` writes it
+    (``2026-11-27T05:00:01.250000Z``, no fraction on a whole second), at a third of the cost:
+    the date and time are formatted once per second."""
+
+    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
+        self.clock = clock
+        self._second: tuple[int, str] = (-1, "")  # one attribute, replaced whole: thread-safe
+
+    def __call__(self) -> str:
+        second, nanoseconds = divmod(self.clock(), 1_000_000_000)
+        cached = self._second
+        if cached[0] != second:
+            cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._second = cached
+        microseconds = nanoseconds // 1000
+        return f"{cached[1]}.{microseconds:06d}Z" if microseconds else f"{cached[1]}Z"
 
 
 def _json_fallback(value: object) -> object:

@@ -11,7 +11,7 @@ and breaks contextvars.
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import structlog
 from starlette.datastructures import Headers
@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response, internal_error_response
-from .logging import AccessLog
+from .logging import AccessLog, request_id_var
 
 logger = structlog.get_logger(__name__)
 
@@ -35,7 +35,11 @@ DOCS_CSP = (
     "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
 )
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-HSTS = "max-age=63072000; includeSubDomains"
+type _Header = tuple[bytes, bytes]
+
+HSTS_HEADER: _Header = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+NO_STORE: _Header = (b"cache-control", b"no-store")
+VARY_ORIGIN: _Header = (b"vary", b"Origin")
 
 CORS_METHODS = ("GET", "POST", "PATCH", "DELETE")
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
@@ -50,8 +54,9 @@ class EdgeMiddleware:
     3. a well-formed ``X-Request-ID`` is kept, or one is created, bound to every log line of the
        request and returned;
     4. a request with an ``Origin`` goes through CORS (a refused preflight gets the envelope);
-    5. every response, errors included, gets the request id, the security headers and
-       ``Cache-Control: no-store`` unless the route set its own;
+    5. every response, errors included, gets the request id, the security headers for its
+       content type (HTML adds the referrer and opener policies; with ``hsts``, HSTS when the
+       request came over HTTPS) and ``Cache-Control: no-store`` unless the route set its own;
     6. an exception that escapes the app is logged with its traceback and answered with the
        generic 500 envelope, so the client never sees the cause;
     7. one access log line.
@@ -74,14 +79,6 @@ class EdgeMiddleware:
         self.exact_hosts = frozenset(host for host in allowed_hosts if not host.startswith("*."))
         self.host_suffixes = tuple(host[1:] for host in allowed_hosts if host.startswith("*."))
         self.cors: ASGIApp | None = None
-        common = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
-        if hsts:
-            common.append((b"strict-transport-security", HSTS.encode()))
         if cors_origins:
             self.cors = EnvelopeCORSMiddleware(
                 app,
@@ -90,8 +87,26 @@ class EdgeMiddleware:
                 allow_headers=CORS_REQUEST_HEADERS,
                 expose_headers=CORS_EXPOSED_HEADERS,
             )
-        self.api_headers = [*common, (b"content-security-policy", API_CSP.encode())]
-        self.docs_headers = [*common, (b"content-security-policy", DOCS_CSP.encode())]
+        # OWASP's REST Security Cheat Sheet: these on every API response (with Cache-Control and
+        # HSTS, below); the referrer and opener policies only act on documents, so HTML only.
+        self.api_headers: list[_Header] = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", API_CSP.encode()),
+        ]
+        document = [
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        self.html_headers = [*self.api_headers, *document]
+        self.docs_headers = [
+            *self.api_headers[:2],
+            (b"content-security-policy", DOCS_CSP.encode()),
+            *document,
+        ]
+        # RFC 6797 7.2: never over plain HTTP. Behind a TLS proxy, uvicorn takes the scheme from
+        # X-Forwarded-Proto when the proxy is listed in FORWARDED_ALLOW_IPS.
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,13 +116,12 @@ class EdgeMiddleware:
         # One pass over the request headers, for every step.
         host, request_id, origin, content_length = _edge_headers(scope)
         request_id_text = _request_id(request_id)
-        extra_headers = [
-            *(self.docs_headers if scope["path"] in DOCS_PATHS else self.api_headers),
-            (b"x-request-id", request_id_text.encode()),
-        ]
+        own_headers = [(b"x-request-id", request_id_text.encode())]
+        if self.hsts and scope["scheme"] == "https":
+            own_headers.append(HSTS_HEADER)
         if self.cors is not None and origin is None:
             # CORS adds this itself when there is an Origin; caches must key on it either way.
-            extra_headers.append((b"vary", b"Origin"))
+            own_headers.append(VARY_ORIGIN)
         status = 500
         response_started = False
 
@@ -116,13 +130,12 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                headers = message.get("headers") or []
-                if not any(name == b"cache-control" for name, _ in headers):
-                    headers = [*headers, (b"cache-control", b"no-store")]
-                message["headers"] = [*headers, *extra_headers]
+                headers = self._secured(message.get("headers") or (), scope["path"])
+                headers += own_headers
+                message["headers"] = headers
             await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id_text)
+        token = request_id_var.set(request_id_text)
         try:
             refusal = self._refusal(host, content_length)
             if refusal is not None:
@@ -141,7 +154,25 @@ class EdgeMiddleware:
             try:
                 self.access_log(scope["method"], scope["path"], status, duration_ms)
             finally:
-                structlog.contextvars.reset_contextvars(**tokens)
+                request_id_var.reset(token)
+
+    def _secured(self, headers: Iterable[_Header], path: str) -> list[_Header]:
+        """The response's headers with the security headers its content type calls for, and
+        ``Cache-Control: no-store`` unless it has its own."""
+        secured = list(headers)
+        cache_control = html = False
+        for name, value in secured:
+            if name == b"cache-control":
+                cache_control = True
+            elif name == b"content-type":
+                html = value.startswith(b"text/html")
+        if not cache_control:
+            secured.append(NO_STORE)
+        if not html:
+            secured += self.api_headers
+        else:
+            secured += self.docs_headers if path in DOCS_PATHS else self.html_headers
+        return secured
 
     def _refusal(self, host: bytes | None, content_length: bytes | None) -> Response | None:
         if not self.any_host and not self._host_allowed(host):
@@ -176,10 +207,10 @@ class EdgeMiddleware:
         return f"The request body exceeds {self.max_body_bytes} bytes"
 
 
-type _Header = bytes | None
+type _Value = bytes | None
 
 
-def _edge_headers(scope: Scope) -> tuple[_Header, _Header, _Header, _Header]:
+def _edge_headers(scope: Scope) -> tuple[_Value, _Value, _Value, _Value]:
     """Host, X-Request-ID, Origin and Content-Length."""
     host = request_id = origin = content_length = None
     for name, value in scope["headers"]:
@@ -199,7 +230,26 @@ def _request_id(candidate: bytes | None) -> str:
         text = candidate.decode("latin-1")
         if _VALID_REQUEST_ID.fullmatch(text):
             return text
-    return os.urandom(16).hex()  # as random as uuid4().hex, a fifth of the cost
+    return new_request_id()
+
+
+_spare_ids: list[str] = []
+IDS_PER_SYSTEM_CALL = 256
+
+
+def new_request_id() -> str:
+    """128 random bits in hex, as random as ``uuid4().hex``, from the OS's CSPRNG. The bytes
+    are read for 256 ids at once: a system call per request cost more than the rest of the id."""
+    try:
+        return _spare_ids.pop()  # atomic: no lock needed across threads
+    except IndexError:
+        block = os.urandom(16 * IDS_PER_SYSTEM_CALL).hex()
+        _spare_ids.extend(block[start : start + 32] for start in range(32, len(block), 32))
+        return block[:32]
+
+
+# A forked worker must not hand out the ids its parent had read ahead.
+os.register_at_fork(after_in_child=_spare_ids.clear)
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):
