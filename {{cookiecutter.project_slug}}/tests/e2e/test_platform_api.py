@@ -78,6 +78,14 @@ async def test_html_gets_the_document_policies(client: AsyncClient) -> None:
     assert response.headers["x-frame-options"] == "DENY"
 
 
+async def test_redirects_get_the_document_policies(client: AsyncClient) -> None:
+    """A redirect's Referrer-Policy governs the request it leads to."""
+    response = await client.get("/api/v1/items/")
+
+    assert response.status_code == 307
+    assert DOCUMENT_HEADERS.items() <= response.headers.items()
+
+
 async def test_hsts_in_production_over_https(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(environment="production", jwt_secret="p" * 40)
     async with serve(settings, base_url="https://testserver") as production:

@@ -21,7 +21,7 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 def add_request_id(
     logger: object, method_name: str, event_dict: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
-    """Add the current request's id to every line logged while the request is served."""
+    """Add the current request's id to every structlog line logged while it is served."""
     request_id = request_id_var.get()
     if request_id is not None:
         event_dict.setdefault("request_id", request_id)
