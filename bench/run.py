@@ -144,6 +144,17 @@ def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float,
     return time.perf_counter() - started, proc.stdout + proc.stderr, proc.returncode
 
 
+def bake_default(out: Path, env: dict[str, str]) -> tuple[Path, float]:
+    """Bake the default variant into *out*: (the project directory, seconds taken)."""
+    cmd = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)]
+    bake_s, output, code = run_timed(cmd, cwd=TEMPLATE_DIR, env=env)
+    if code:
+        sys.exit(f"bake failed:\n{output}")
+    project = out / PROJECT_SLUG
+    log(f"baked in {bake_s:.2f} s: {project}")
+    return project, bake_s
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, all its threads included (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -259,6 +270,29 @@ def start_server(
         sys.exit(f"{name} did not answer within 60 s:\n{stderr_path.read_text()[-3000:]}")
     log(f"{name} serving on :{port} (pid {proc.pid}, core {SERVER_CORE})")
     return server
+
+
+def app_environment(
+    env: dict[str, str],
+    database_url: str,
+    *,
+    auth_rate_limit: int,
+    extra: list[tuple[str, str]],
+) -> dict[str, str]:
+    """The app's settings: production (JSON access lines), every edge check on (the host check
+    and CORS only run when configured), the login rate limit at *auth_rate_limit*."""
+    return {
+        **env,
+        "ENVIRONMENT": "production",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "INFO",
+        "AUTH_RATE_LIMIT_PER_MINUTE": str(auth_rate_limit),
+        "AUTH_RATE_LIMIT_BURST": str(auth_rate_limit),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CORS_ORIGINS": "https://app.example.com",
+        **dict(extra),
+    }
 
 
 def http_json(
@@ -635,24 +669,7 @@ def main() -> int:
         if args.project:
             project = args.project.resolve()
         else:
-            out = work / "bake"
-            bake_s, output, code = run_timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "cookiecutter",
-                    "--no-input",
-                    "-o",
-                    str(out),
-                    str(TEMPLATE_DIR),
-                ],
-                cwd=TEMPLATE_DIR,
-                env=env,
-            )
-            if code:
-                sys.exit(f"bake failed:\n{output}")
-            project = out / PROJECT_SLUG
-            log(f"baked in {bake_s:.2f} s: {project}")
+            project, bake_s = bake_default(work / "bake", env)
             rows.append(
                 Row("bake (cookiecutter --no-input)", f"{bake_s:.2f} s", "", "", "", "info")
             )
@@ -702,19 +719,9 @@ def main() -> int:
             return 0
         wrk = Wrk(wrk_binary, work)
         with fresh_database(args.pg_url) as db_url:
-            app_env = {
-                **env,
-                "ENVIRONMENT": "production",
-                "DATABASE_URL": db_url,
-                "JWT_SECRET": secrets.token_urlsafe(48),
-                "LOG_LEVEL": "INFO",
-                "AUTH_RATE_LIMIT_PER_MINUTE": str(args.auth_rate_limit),
-                "AUTH_RATE_LIMIT_BURST": str(args.auth_rate_limit),
-                # The whole middleware stack: TrustedHost and CORS are only added when configured.
-                "ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "CORS_ORIGINS": "https://app.example.com",
-                **dict(args.app_env),
-            }
+            app_env = app_environment(
+                env, db_url, auth_rate_limit=args.auth_rate_limit, extra=args.app_env
+            )
             _, output, code = run_timed(
                 ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env
             )

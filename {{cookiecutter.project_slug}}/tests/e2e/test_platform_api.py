@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from httpx import AsyncClient
 from opentelemetry import trace
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
 
-from ..conftest import serve
+from ..conftest import client_for, serve
 
 # A database that cannot be opened: a SQLite file in a missing directory, and (where the driver
 # is installed) a PostgreSQL port that refuses connections.
@@ -251,10 +252,34 @@ async def test_cors_allows_a_listed_origin(make_settings: Callable[..., Settings
         without_origin = await cors.get("/health")
 
     assert response.headers["access-control-allow-origin"] == "https://app.example.com"
-    # Caches must not serve one origin's answer to another, nor to a request without Origin.
+    # Caches must not serve one origin's answer to another.
     assert response.headers.get_list("vary") == ["Origin"]
-    assert without_origin.headers.get_list("vary") == ["Origin"]
     assert "access-control-allow-origin" not in without_origin.headers
+    # A no-store response is never stored, so it needs no Vary.
+    assert without_origin.headers["cache-control"] == "no-store"
+    assert "vary" not in without_origin.headers
+
+
+@pytest.mark.parametrize(
+    ("cors_origins", "vary"), [("https://app.example.com", ["Origin"]), ("", [])]
+)
+async def test_a_cacheable_response_varies_on_origin_when_cors_is_on(
+    make_settings: Callable[..., Settings], cors_origins: str, vary: list[str]
+) -> None:
+    """A cache must not serve the answer to a request without Origin to one with it."""
+    app = create_app(make_settings(cors_origins=cors_origins))
+
+    @app.get("/cacheable")
+    async def cacheable() -> Response:
+        return Response(
+            b"{}", media_type="application/json", headers={"Cache-Control": "max-age=60"}
+        )
+
+    async with client_for(app) as client:
+        response = await client.get("/cacheable")
+
+    assert response.headers["cache-control"] == "max-age=60"
+    assert response.headers.get_list("vary") == vary
 
 
 @pytest.mark.error_path
@@ -346,12 +371,16 @@ class TestErrorEnvelope:
         self, make_settings: Callable[..., Settings]
     ) -> None:
         async with serve(make_settings(allowed_hosts="api.example.com,*.example.org")) as hosts:
-            refused = await hosts.get("/health", headers={"Host": "evil.test"})
-            allowed = await hosts.get("/health", headers={"Host": "eu.example.org:443"})
+            answers = [
+                await hosts.get("/health", headers={"Host": host})
+                # Twice each: the second time, an allowed host is known, a refused one is not.
+                for host in ["evil.test", "eu.example.org:443", "example.org"] * 2
+            ]
 
+        refused = answers[0]
         assert refused.status_code == 400
         assert_envelope(refused.json(), "INVALID_HOST")
-        assert allowed.status_code == 200
+        assert [answer.status_code for answer in answers] == [400, 200, 400] * 2
 
     async def test_cors_refuses_an_unlisted_origin(
         self, make_settings: Callable[..., Settings]

@@ -91,9 +91,7 @@ def access_log(settings: Settings) -> AccessLog:
         }
         for key, value in structlog.contextvars.get_contextvars().items():
             line.setdefault(key, value)  # as merge_contextvars: the call's own fields win
-        request_id = request_id_var.get()
-        if request_id is not None:
-            line.setdefault("request_id", request_id)
+        add_request_id(None, "info", line)
         line["level"] = "info"
         line["timestamp"] = timestamp()
         _write_line(orjson.dumps(line, default=_json_fallback, option=orjson.OPT_APPEND_NEWLINE))
