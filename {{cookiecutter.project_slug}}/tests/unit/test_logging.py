@@ -1,6 +1,9 @@
-"""The access line written directly in JSON mode is the line structlog would have written."""
+"""JSON logging: the access line written directly is the line structlog would have written, and
+the standard library's records are JSON lines too."""
 
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -113,3 +116,109 @@ class TestAwkwardContext:
 
         assert direct == via_structlog
         assert dict(direct)["amount"] == "Decimal('1.5')"
+
+
+class TestStandardLibraryRecords:
+    """In JSON mode the server's and libraries' own records are JSON lines like structlog's."""
+
+    def test_a_record_is_a_json_line_with_the_request_id(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        token = request_id_var.set("r-7")
+        try:
+            logging.getLogger("sqlalchemy.pool").warning("pool %s is %s", "main", "full")
+        finally:
+            request_id_var.reset(token)
+
+        line = json.loads(capsys.readouterr().out)
+        assert line | {"timestamp": ""} == {
+            "event": "pool main is full",
+            "request_id": "r-7",
+            "logger": "sqlalchemy.pool",
+            "level": "warning",
+            "timestamp": "",
+        }
+        stamp = line["timestamp"]
+        assert stamp == datetime.fromisoformat(stamp).isoformat().replace("+00:00", "Z")
+
+    def test_the_servers_own_text_handlers_give_way(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        server = logging.getLogger("uvicorn")
+        # What uvicorn's logging configuration leaves before the app is created.
+        server.addHandler(logging.StreamHandler(sys.stderr))
+        server.propagate = False
+        configure_logging(JSON_SETTINGS)
+
+        logging.getLogger("uvicorn.error").info("Application startup complete.")
+
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert json.loads(captured.out)["logger"] == "uvicorn.error"
+        assert server.handlers == []
+
+    @pytest.mark.error_path
+    def test_the_servers_access_log_stays_off_when_it_was_turned_off(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        access = logging.getLogger("uvicorn.access")
+        # What uvicorn --no-access-log leaves: no handler, no propagation. uvicorn logs a
+        # request only when the logger has a handler somewhere up the chain.
+        access.handlers.clear()
+        access.propagate = False
+        configure_logging(JSON_SETTINGS)
+
+        assert not access.hasHandlers()
+        access.info("GET /health 200")
+        assert capsys.readouterr().out == ""
+
+    def test_configuring_again_writes_each_record_once(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging(JSON_SETTINGS)
+        configure_logging(JSON_SETTINGS)
+
+        logging.getLogger("asyncio").warning("slow callback")
+
+        assert len(capsys.readouterr().out.splitlines()) == 1
+
+    def test_console_mode_removes_the_json_handler(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging(Settings(_env_file=None, log_json=False, log_cache_loggers=False))
+
+        logging.getLogger("asyncio").warning("slow callback")
+
+        assert not capsys.readouterr().out.startswith("{")
+
+    @pytest.mark.error_path
+    def test_an_exception_is_data_without_local_variables(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+
+        def check(password: str) -> None:  # its argument is a local that must not be logged
+            raise ValueError("bad value")
+
+        try:
+            check("hunter2")
+        except ValueError:
+            logging.getLogger("asyncio").exception("Task exception was never retrieved")
+
+        out = capsys.readouterr().out
+        line = json.loads(out)
+        assert line["level"] == "error"
+        assert line["exception"][0]["exc_type"] == "ValueError"
+        assert line["exception"][0]["exc_value"] == "bad value"
+        assert "hunter2" not in out
+
+    @pytest.mark.error_path
+    def test_below_the_configured_level_nothing_is_written(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging(
+            Settings(_env_file=None, log_json=True, log_cache_loggers=False, log_level="WARNING")
+        )
+
+        logging.getLogger("sqlalchemy.engine").info("SELECT 1")
+
+        assert capsys.readouterr().out == ""

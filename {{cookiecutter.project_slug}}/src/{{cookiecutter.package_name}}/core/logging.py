@@ -28,20 +28,32 @@ def add_request_id(
     return event_dict
 
 
+# The server's own loggers: in JSON mode their records go through the root handler too.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def configure_logging(settings: Settings) -> None:
-    """Configure structlog (and send the standard library's records to stdout at the same level)."""
+    """Configure structlog, and the standard library's logging at the same level: in JSON mode
+    its records (the server's, SQLAlchemy's, asyncio's) become JSON lines like structlog's,
+    with the level, the logger's name, the timestamp and the request id."""
     level = logging.getLevelNamesMapping()[settings.log_level]
-    processors: list[structlog.typing.Processor] = [
+    context: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+    ]
+    level_and_time: list[structlog.typing.Processor] = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    processors = [*context, *level_and_time]
+    # Tracebacks as data, without local variables: they may hold passwords or tokens.
+    render_exceptions = structlog.processors.ExceptionRenderer(
+        ExceptionDictTransformer(show_locals=False)
+    )
     logger_factory: Callable[..., Any]
     if settings.json_logs:
         processors += [
-            # Tracebacks as data, without local variables: they may hold passwords or tokens.
-            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            render_exceptions,
             structlog.processors.JSONRenderer(serializer=orjson.dumps),
         ]
         logger_factory = structlog.BytesLoggerFactory()
@@ -54,7 +66,51 @@ def configure_logging(settings: Settings) -> None:
         logger_factory=logger_factory,
         cache_logger_on_first_use=settings.log_cache_loggers,
     )
-    logging.basicConfig(level=level, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s")
+    root = logging.getLogger()
+    # Configuring again (another app in the same process) replaces the JSON handler.
+    root.handlers = [h for h in root.handlers if not isinstance(h, StdoutJsonHandler)]
+    if not settings.json_logs:
+        logging.basicConfig(
+            level=level, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s"
+        )
+        return
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*context, structlog.stdlib.add_logger_name, *level_and_time],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            render_exceptions,
+            structlog.processors.JSONRenderer(serializer=_json_text),
+        ],
+    )
+    root.addHandler(StdoutJsonHandler(formatter))
+    root.setLevel(level)
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        # uvicorn gives its loggers text handlers, and none to the access logger it turned off
+        # (--no-access-log): that one stays off, or uvicorn would log every request again.
+        if server_logger.handlers:
+            server_logger.handlers.clear()
+            server_logger.propagate = True
+
+
+class StdoutJsonHandler(logging.Handler):
+    """Writes each formatted record as one line to the current ``sys.stdout`` (tests and tools
+    replace it), in one write and flush, as the access line does."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _write_line(self.format(record).encode() + b"\n")
+        except Exception:  # logging must never break the caller: report it as logging does
+            self.handleError(record)
+
+
+def _json_text(value: Any, **kwargs: Any) -> str:
+    """orjson for the standard library's formatter, which wants text."""
+    return orjson.dumps(value, **kwargs).decode()
 
 
 type AccessLog = Callable[[str, str, int, float], None]
