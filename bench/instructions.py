@@ -39,8 +39,8 @@ from run import (
     HEALTH_RATIO_TARGET,
     PACKAGE,
     UVICORN_FLAGS,
+    add_app_env_argument,
     app_environment,
-    app_setting,
     bake_default,
     base_env,
     free_port,
@@ -168,14 +168,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep-profiles", type=Path, help="copy the callgrind files here (callgrind_annotate)"
     )
-    parser.add_argument(
-        "--app-env",
-        action="append",
-        default=[],
-        type=app_setting,
-        metavar="NAME=VALUE",
-        help="extra setting for the app, repeatable (as in run.py)",
-    )
+    add_app_env_argument(parser)
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")

@@ -594,6 +594,18 @@ def app_setting(text: str) -> tuple[str, str]:
     return name.strip().upper(), value
 
 
+def add_app_env_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        type=app_setting,
+        metavar="NAME=VALUE",
+        help="extra setting for the app, repeatable: what a setting costs "
+        "(LOG_LEVEL=WARNING: no access lines; TELEMETRY_ENABLED=true: FastAPI's own telemetry)",
+    )
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
@@ -633,15 +645,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-dir", type=Path, help="where py-spy writes (default: cwd)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary bake directory")
-    parser.add_argument(
-        "--app-env",
-        action="append",
-        default=[],
-        type=app_setting,
-        metavar="NAME=VALUE",
-        help="extra setting for the app, repeatable: what a setting costs "
-        "(LOG_LEVEL=WARNING: no access lines; TELEMETRY_ENABLED=true: FastAPI's own telemetry)",
-    )
+    add_app_env_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args()
 
