@@ -1,7 +1,7 @@
 """Count the CPU instructions one ``/health`` request costs, app against bare FastAPI, through
 uvicorn: a figure that does not depend on what else the machine is doing.
 
-    cd /work/main && uv run python bench/instructions.py           # about 4 minutes
+    uv run python bench/instructions.py              # from the template root; about 5 minutes
     uv run python bench/instructions.py --project BAKE --requests 2000 --keep-profiles DIR
 
 ``run.py``'s wall-clock ratio moves by several per cent between runs on a shared machine. This
@@ -10,7 +10,9 @@ worker), but under ``valgrind --tool=callgrind``, and sends it a fixed number of
 ``GET /health`` requests from one connection. callgrind counts the user-space instructions of
 the whole process; serving ``--requests`` N after a warm-up, minus the same run with none, and
 divided by N, is the cost of one request, start-up and shut-down cancelled out. Hash
-randomisation is off (``PYTHONHASHSEED=0``), so two runs agree to about 0.5 %.
+randomisation is off (``PYTHONHASHSEED=0``) and no ``.pyc`` file is written
+(``PYTHONDONTWRITEBYTECODE=1``: otherwise the first run would compile what the second loads),
+so two runs agree to about 0.5 %.
 
 What it does not count: time in the kernel (socket reads and writes, the access line's write to
 stdout), cache and branch misses, and the load generator's side. The wall-clock figure is still
@@ -79,10 +81,15 @@ def read_response(sock: socket.socket, buffer: bytearray) -> None:
     if status != "200":
         raise RuntimeError(f"expected 200, got {head.splitlines()[0]!r}")
     length = next(
-        int(line.split(":", 1)[1])
-        for line in head.split("\r\n")[1:]
-        if line.lower().startswith("content-length:")
+        (
+            int(line.split(":", 1)[1])
+            for line in head.split("\r\n")[1:]
+            if line.lower().startswith("content-length:")
+        ),
+        None,
     )
+    if length is None:
+        raise RuntimeError(f"expected a Content-Length response, got {head!r}")
     total = end + 4 + length
     while len(buffer) < total:
         chunk = sock.recv(65536)
@@ -133,7 +140,7 @@ def count_instructions(target: Target, python: Path, requests: int, work: Path) 
         "--port",
         str(port),
     ]
-    env = {**target.env, "PYTHONHASHSEED": "0"}
+    env = {**target.env, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     with stderr.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=target.cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
@@ -147,7 +154,7 @@ def count_instructions(target: Target, python: Path, requests: int, work: Path) 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    match = _TOTALS.search(out.read_bytes())
+    match = _TOTALS.search(out.read_bytes()) if out.exists() else None
     if match is None:
         sys.exit(f"no instruction total in {out}:\n{stderr.read_text()[-3000:]}")
     return int(match.group(1))

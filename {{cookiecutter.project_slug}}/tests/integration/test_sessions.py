@@ -5,8 +5,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -104,3 +104,24 @@ async def test_a_connection_used_for_reading_is_transactional_again_for_writing(
             assert (await session.get(User, user.id)).full_name == "Before"  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.error_path
+async def test_a_failed_statements_parameters_stay_out_of_its_error(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """SQLAlchemy writes a failed statement's parameters into the exception's message, which
+    the log line of an unhandled exception records: they may be emails, hashes or tokens."""
+    engine = create_engine(make_settings())
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(DBAPIError) as failure:
+                await connection.execute(
+                    text("SELECT * FROM no_such_table WHERE name = :name"),
+                    {"name": "secret@example.com"},
+                )
+    finally:
+        await engine.dispose()
+
+    assert "no_such_table" in str(failure.value)
+    assert "secret@example.com" not in str(failure.value)

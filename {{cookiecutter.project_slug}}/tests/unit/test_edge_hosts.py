@@ -1,10 +1,14 @@
-"""The host check remembers allowed Host values, in a set bounded by size."""
+"""The host check remembers allowed Host values, in a set bounded in count and length."""
 
 import pytest
 from httpx import ASGITransport, AsyncClient
 from starlette.types import Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.middleware import MAX_KNOWN_HOSTS, EdgeMiddleware
+from {{ cookiecutter.package_name }}.core.middleware import (
+    MAX_HOST_BYTES,
+    MAX_KNOWN_HOSTS,
+    EdgeMiddleware,
+)
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
@@ -31,8 +35,27 @@ async def test_allowed_hosts_are_remembered_up_to_the_bound() -> None:
     hosts = [f"s{n}.example.org" for n in range(MAX_KNOWN_HOSTS + 10)]
 
     assert await statuses(app, hosts * 2) == [200] * len(hosts) * 2
-    assert len(app.known_hosts) == MAX_KNOWN_HOSTS
+    # Full, the set starts again: the latest hosts are remembered, never more than the bound.
+    assert 0 < len(app.known_hosts) <= MAX_KNOWN_HOSTS
+    assert hosts[-1].encode() in app.known_hosts
     assert app.known_hosts <= {host.encode() for host in hosts}
+
+
+async def test_many_ports_of_a_listed_host_do_not_push_it_out() -> None:
+    app = edge(["api.example.com"])
+    ports = [f"api.example.com:{port}" for port in range(1, MAX_KNOWN_HOSTS + 1)]
+
+    assert await statuses(app, [*ports, "api.example.com"]) == [200] * (len(ports) + 1)
+    assert b"api.example.com" in app.known_hosts
+
+
+@pytest.mark.error_path
+async def test_an_overlong_allowed_host_is_served_but_not_remembered() -> None:
+    app = edge(["*.example.org"])
+    long_host = "a" * (MAX_HOST_BYTES + 1 - len(".example.org")) + ".example.org"
+
+    assert await statuses(app, [long_host]) == [200]
+    assert app.known_hosts == set()
 
 
 @pytest.mark.error_path

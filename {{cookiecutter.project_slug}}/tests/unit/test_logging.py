@@ -121,9 +121,29 @@ class TestAwkwardContext:
 class TestStandardLibraryRecords:
     """In JSON mode the server's and libraries' own records are JSON lines like structlog's."""
 
+    @pytest.fixture(autouse=True)
+    def _uvicorns_loggers(self) -> Iterator[None]:
+        """uvicorn's loggers as its logging configuration leaves them before the app is
+        created, and no other handler on the root logger; all restored after each test."""
+        names = ["", "uvicorn", "uvicorn.error", "uvicorn.access"]
+        loggers = [logging.getLogger(name) for name in names]
+        saved = [(lg.handlers, lg.propagate, lg.level) for lg in loggers]
+        root, server, error, access = loggers
+        root.handlers = []
+        server.handlers, server.propagate = [logging.StreamHandler(sys.stderr)], False
+        error.handlers, error.propagate = [], True
+        access.handlers, access.propagate = [logging.StreamHandler(sys.stdout)], False
+        for lg in (server, error, access):
+            lg.setLevel(logging.INFO)
+        yield
+        for lg, (handlers, propagate, level) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+            lg.setLevel(level)
+
     def test_a_record_is_a_json_line_with_the_request_id(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        configure_logging(JSON_SETTINGS)
         token = request_id_var.set("r-7")
         try:
             logging.getLogger("sqlalchemy.pool").warning("pool %s is %s", "main", "full")
@@ -141,13 +161,7 @@ class TestStandardLibraryRecords:
         stamp = line["timestamp"]
         assert stamp == datetime.fromisoformat(stamp).isoformat().replace("+00:00", "Z")
 
-    def test_the_servers_own_text_handlers_give_way(
-        self, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        server = logging.getLogger("uvicorn")
-        # What uvicorn's logging configuration leaves before the app is created.
-        server.addHandler(logging.StreamHandler(sys.stderr))
-        server.propagate = False
+    def test_the_servers_lines_are_json_on_stdout(self, capsys: pytest.CaptureFixture[str]) -> None:
         configure_logging(JSON_SETTINGS)
 
         logging.getLogger("uvicorn.error").info("Application startup complete.")
@@ -155,46 +169,56 @@ class TestStandardLibraryRecords:
         captured = capsys.readouterr()
         assert captured.err == ""
         assert json.loads(captured.out)["logger"] == "uvicorn.error"
-        assert server.handlers == []
 
     @pytest.mark.error_path
-    def test_the_servers_access_log_stays_off_when_it_was_turned_off(
+    def test_the_servers_access_logger_is_switched_off(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        access = logging.getLogger("uvicorn.access")
-        # What uvicorn --no-access-log leaves: no handler, no propagation. uvicorn logs a
-        # request only when the logger has a handler somewhere up the chain.
-        access.handlers.clear()
-        access.propagate = False
+        """The app writes its own access line: uvicorn's would be a second one per request
+        (uvicorn logs requests only when its access logger has a handler up the chain)."""
         configure_logging(JSON_SETTINGS)
 
+        access = logging.getLogger("uvicorn.access")
         assert not access.hasHandlers()
         access.info("GET /health 200")
         assert capsys.readouterr().out == ""
 
-    def test_configuring_again_writes_each_record_once(
+    @pytest.mark.error_path
+    def test_below_the_configured_level_nothing_is_written(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        configure_logging(JSON_SETTINGS)
-        configure_logging(JSON_SETTINGS)
+        """Whatever level uvicorn gave its own loggers: LOG_LEVEL decides what is written."""
+        configure_logging(
+            Settings(_env_file=None, log_json=True, log_cache_loggers=False, log_level="WARNING")
+        )
+
+        logging.getLogger("sqlalchemy.engine").info("SELECT 1")
+        logging.getLogger("uvicorn.error").info("Application startup complete.")
+        logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+
+        lines = capsys.readouterr().out.splitlines()
+        assert [json.loads(line)["event"] for line in lines] == ["Invalid HTTP request received."]
+
+    @pytest.mark.parametrize("modes", [(True, True), (False, True), (True, False)])
+    def test_configuring_again_writes_each_record_once_in_the_last_mode(
+        self, capsys: pytest.CaptureFixture[str], modes: tuple[bool, bool]
+    ) -> None:
+        for json_logs in modes:
+            configure_logging(Settings(_env_file=None, log_json=json_logs, log_cache_loggers=False))
 
         logging.getLogger("asyncio").warning("slow callback")
 
-        assert len(capsys.readouterr().out.splitlines()) == 1
-
-    def test_console_mode_removes_the_json_handler(
-        self, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        configure_logging(Settings(_env_file=None, log_json=False, log_cache_loggers=False))
-
-        logging.getLogger("asyncio").warning("slow callback")
-
-        assert not capsys.readouterr().out.startswith("{")
+        [line] = capsys.readouterr().out.splitlines()
+        if modes[-1]:
+            assert json.loads(line)["event"] == "slow callback"
+        else:
+            assert line == "WARNING asyncio slow callback"
 
     @pytest.mark.error_path
     def test_an_exception_is_data_without_local_variables(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        configure_logging(JSON_SETTINGS)
 
         def check(password: str) -> None:  # its argument is a local that must not be logged
             raise ValueError("bad value")
@@ -210,15 +234,3 @@ class TestStandardLibraryRecords:
         assert line["exception"][0]["exc_type"] == "ValueError"
         assert line["exception"][0]["exc_value"] == "bad value"
         assert "hunter2" not in out
-
-    @pytest.mark.error_path
-    def test_below_the_configured_level_nothing_is_written(
-        self, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        configure_logging(
-            Settings(_env_file=None, log_json=True, log_cache_loggers=False, log_level="WARNING")
-        )
-
-        logging.getLogger("sqlalchemy.engine").info("SELECT 1")
-
-        assert capsys.readouterr().out == ""

@@ -77,11 +77,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Create the engine for the configured database, tuned per backend."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     engine = create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,

@@ -28,14 +28,18 @@ def add_request_id(
     return event_dict
 
 
-# The server's own loggers: in JSON mode their records go through the root handler too.
-SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# uvicorn's loggers, which it gives text handlers of its own. In JSON mode their records go
+# through the root handler like every other library's; the access logger is switched off, as the
+# app writes its own access line.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
+SERVER_ACCESS_LOGGER = "uvicorn.access"
+TEXT_FORMAT = "%(levelname)s %(name)s %(message)s"
 
 
 def configure_logging(settings: Settings) -> None:
-    """Configure structlog, and the standard library's logging at the same level: in JSON mode
-    its records (the server's, SQLAlchemy's, asyncio's) become JSON lines like structlog's,
-    with the level, the logger's name, the timestamp and the request id."""
+    """Configure structlog, and the standard library's logging at the same level, to stdout: in
+    JSON mode its records (the server's, SQLAlchemy's, asyncio's) become JSON lines like
+    structlog's, with the level, the logger's name, the timestamp and the request id."""
     level = logging.getLevelNamesMapping()[settings.log_level]
     context: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -66,39 +70,38 @@ def configure_logging(settings: Settings) -> None:
         logger_factory=logger_factory,
         cache_logger_on_first_use=settings.log_cache_loggers,
     )
-    root = logging.getLogger()
-    # Configuring again (another app in the same process) replaces the JSON handler.
-    root.handlers = [h for h in root.handlers if not isinstance(h, StdoutJsonHandler)]
-    if not settings.json_logs:
-        logging.basicConfig(
-            level=level, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s"
+    formatter: logging.Formatter = logging.Formatter(TEXT_FORMAT)
+    if settings.json_logs:
+        formatter = structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*context, structlog.stdlib.add_logger_name, *level_and_time],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                render_exceptions,
+                structlog.processors.JSONRenderer(serializer=_json_text),
+            ],
         )
-        return
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*context, structlog.stdlib.add_logger_name, *level_and_time],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            render_exceptions,
-            structlog.processors.JSONRenderer(serializer=_json_text),
-        ],
-    )
-    root.addHandler(StdoutJsonHandler(formatter))
+    root = logging.getLogger()
+    # Configuring again (another app in the same process) replaces the handler.
+    root.handlers = [h for h in root.handlers if not isinstance(h, StdoutHandler)]
+    root.addHandler(StdoutHandler(formatter, level))
     root.setLevel(level)
-    for name in SERVER_LOGGERS:
-        server_logger = logging.getLogger(name)
-        # uvicorn gives its loggers text handlers, and none to the access logger it turned off
-        # (--no-access-log): that one stays off, or uvicorn would log every request again.
-        if server_logger.handlers:
+    if settings.json_logs:
+        for name in SERVER_LOGGERS:
+            server_logger = logging.getLogger(name)
             server_logger.handlers.clear()
             server_logger.propagate = True
+        access = logging.getLogger(SERVER_ACCESS_LOGGER)
+        access.handlers.clear()
+        access.propagate = False  # uvicorn logs requests only when this logger has a handler
 
 
-class StdoutJsonHandler(logging.Handler):
-    """Writes each formatted record as one line to the current ``sys.stdout`` (tests and tools
-    replace it), in one write and flush, as the access line does."""
+class StdoutHandler(logging.Handler):
+    """Writes each formatted record at or above *level* as one line to the current
+    ``sys.stdout`` (tests and tools replace it), in one write and flush, as the access line
+    does. The level is the handler's own: uvicorn sets its loggers' levels itself."""
 
-    def __init__(self, formatter: logging.Formatter) -> None:
-        super().__init__()
+    def __init__(self, formatter: logging.Formatter, level: int) -> None:
+        super().__init__(level)
         self.setFormatter(formatter)
 
     def emit(self, record: logging.LogRecord) -> None:

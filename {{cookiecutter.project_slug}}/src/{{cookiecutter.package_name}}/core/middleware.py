@@ -43,6 +43,7 @@ NO_STORE: _Header = (b"cache-control", b"no-store")
 VARY_ORIGIN: _Header = (b"vary", b"Origin")
 
 MAX_KNOWN_HOSTS = 64
+MAX_HOST_BYTES = 253 + len(":65535")  # a DNS name and a port: longer values are not remembered
 
 CORS_METHODS = ("GET", "POST", "PATCH", "DELETE")
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
@@ -59,7 +60,8 @@ class EdgeMiddleware:
     4. a request with an ``Origin`` goes through CORS (a refused preflight gets the envelope);
     5. every response, errors included, gets the request id, the security headers for its
        kind (HTML and redirects add the referrer and opener policies; with ``hsts``, HSTS when the
-       request came over HTTPS) and ``Cache-Control: no-store`` unless the route set its own;
+       request came over HTTPS) and ``Cache-Control: no-store`` unless the route set its own
+       (then, with CORS on, ``Vary: Origin``);
     6. an exception that escapes the app is logged with its traceback and answered with the
        generic 500 envelope, so the client never sees the cause;
     7. one access log line.
@@ -193,8 +195,11 @@ class EdgeMiddleware:
     def _host_allowed(self, host: bytes | None) -> bool:
         name = (host or b"").decode("latin-1").rsplit(":", 1)[0]
         allowed = name in self.exact_hosts or (bool(name) and name.endswith(self.host_suffixes))
-        if allowed and host is not None and len(self.known_hosts) < MAX_KNOWN_HOSTS:
-            self.known_hosts.add(host)  # a set bounded by size: many subdomains cannot grow it
+        if allowed and host is not None and len(host) <= MAX_HOST_BYTES:
+            if len(self.known_hosts) >= MAX_KNOWN_HOSTS:
+                # Many ports or subdomains: start again rather than keep the first ones forever.
+                self.known_hosts.clear()
+            self.known_hosts.add(host)
         return allowed
 
     def _limited(self, receive: Receive) -> Receive:
