@@ -72,10 +72,7 @@ def read_response(sock: socket.socket, buffer: bytearray) -> None:
     """Read one whole response (headers and a Content-Length body) off *sock*; leave what
     follows it in *buffer*."""
     while (end := buffer.find(b"\r\n\r\n")) < 0:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        buffer += chunk
+        receive_more(sock, buffer)
     head = bytes(buffer[:end]).decode("latin-1")
     status = head.split(" ", 2)[1]
     if status != "200":
@@ -92,11 +89,15 @@ def read_response(sock: socket.socket, buffer: bytearray) -> None:
         raise RuntimeError(f"expected a Content-Length response, got {head!r}")
     total = end + 4 + length
     while len(buffer) < total:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        buffer += chunk
+        receive_more(sock, buffer)
     del buffer[:total]
+
+
+def receive_more(sock: socket.socket, buffer: bytearray) -> None:
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise ConnectionError("the server closed the connection")
+    buffer += chunk
 
 
 def send_requests(port: int, count: int) -> None:

@@ -23,6 +23,11 @@ from {{ cookiecutter.package_name }}.core.logging import (
 JSON_SETTINGS = Settings(_env_file=None, log_json=True, log_cache_loggers=False)
 
 
+def as_structlog_writes(moment: datetime) -> str:
+    """A UTC time as structlog's ``TimeStamper(fmt="iso", utc=True)`` writes it."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 @pytest.fixture(autouse=True)
 def _json_logging() -> Iterator[None]:
     configure_logging(JSON_SETTINGS)
@@ -63,7 +68,7 @@ def test_the_timestamp_is_now_in_structlogs_format(capsys: pytest.CaptureFixture
 
     stamp = json.loads(capsys.readouterr().out)["timestamp"]
     assert before <= datetime.fromisoformat(stamp) <= after
-    assert stamp == datetime.fromisoformat(stamp).isoformat().replace("+00:00", "Z")
+    assert stamp == as_structlog_writes(datetime.fromisoformat(stamp))
 
 
 class TestUtcTimestamps:
@@ -77,7 +82,7 @@ class TestUtcTimestamps:
 
         stamp = UtcTimestamps(clock=lambda: nanoseconds)()
 
-        assert stamp == expected.isoformat().replace("+00:00", "Z")
+        assert stamp == as_structlog_writes(expected)
 
     def test_a_new_second_is_formatted_again(self) -> None:
         now = [1_795_000_000_999_999_000]
@@ -159,7 +164,7 @@ class TestStandardLibraryRecords:
             "timestamp": "",
         }
         stamp = line["timestamp"]
-        assert stamp == datetime.fromisoformat(stamp).isoformat().replace("+00:00", "Z")
+        assert stamp == as_structlog_writes(datetime.fromisoformat(stamp))
 
     def test_the_servers_lines_are_json_on_stdout(self, capsys: pytest.CaptureFixture[str]) -> None:
         configure_logging(JSON_SETTINGS)
