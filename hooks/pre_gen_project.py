@@ -1,8 +1,11 @@
 """Validate the answers before cookiecutter writes anything.
 
+The rules here run twice with the same code: while cookiecutter renders the answers (the
+``__answers_checked`` variable of cookiecutter.json calls ``local_extensions.refuse_bad_answers``,
+before any directory exists; the refusal is one line), and as the pre-gen hook, for a bake
+replayed from a file of answers, which skips that rendering.
+
 Importable for unit tests: the only Jinja is inside the string literal that ``main`` parses.
-A rejected answer ends the bake with a one-line message saying what is allowed; cookiecutter
-then removes the project directory it created, so nothing is left on disk.
 """
 
 import json
@@ -11,45 +14,99 @@ import re
 import sys
 from typing import Any
 
-# Import names a baked project depends on (or that its layout uses). A package of the same
-# name would shadow the dependency.
-RESERVED_NAMES = frozenset(
+from slugify import slugify  # python-slugify, a dependency of cookiecutter
+
+# Import names of the baked layout: a package of the same name would be shadowed by, or shadow,
+# the project's own folders and the tools' conventions.
+LAYOUT_NAMES = frozenset({"app", "migrations", "src", "test", "tests"})
+# Every top-level import name installed by the baked projects' lock files (runtime and dev):
+# a package of the same name would shadow the dependency. The slow template test
+# ``test_every_installed_import_name_is_reserved`` lists what a relock added.
+DEPENDENCY_NAMES = frozenset(
     {
         "aiosqlite",
         "alembic",
+        "annotated_doc",
+        "annotated_types",
         "anyio",
-        "app",
         "argon2",
+        "ast_serialize",
         "asyncpg",
+        "certifi",
+        "cffi",
+        "charset_normalizer",
+        "click",
         "coverage",
+        "dns",
+        "dotenv",
         "email_validator",
         "fastapi",
+        "graphql",
+        "greenlet",
+        "h11",
+        "harfile",
+        "httpcore",
+        "httptools",
         "httpx",
+        "hypothesis",
+        "hypothesis_graphql",
+        "idna",
+        "iniconfig",
+        "jsonschema_rs",
         "jwt",
-        "migrations",
+        "librt",
+        "mako",
+        "markdown_it",
+        "markupsafe",
+        "mdurl",
+        "multipart",
         "mypy",
+        "mypy_extensions",
+        "mypyc",
+        "opentelemetry",
         "orjson",
+        "packaging",
+        "pathspec",
+        "pluggy",
         "pwdlib",
+        "py",
+        "pycparser",
         "pydantic",
         "pydantic_core",
         "pydantic_settings",
+        "pygments",
+        "pyrate_limiter",
         "pytest",
+        "pytest_asyncio",
+        "pytest_cov",
+        "python_multipart",
+        "requests",
+        "rich",
         "ruff",
+        "schemathesis",
+        "sortedcontainers",
         "sqlalchemy",
         "sqlmodel",
-        "src",
         "starlette",
         "structlog",
-        "test",
-        "tests",
+        "typing_extensions",
+        "typing_inspection",
+        "urllib3",
         "uvicorn",
+        "uvloop",
+        "watchfiles",
+        "websockets",
+        "werkzeug",
+        "yaml",
     }
 )
 SLUG_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 # A release number in its normalized form, so the baked uv.lock matches pyproject.toml exactly.
 VERSION_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){1,2}")
-MAX_NAME_LENGTH = 64
+# The longest import of the baked tests, ``from <package>.features.auth.dependencies import (``,
+# must fit the baked project's 100 columns: 44 characters plus the package name.
+MAX_NAME_LENGTH = 48
 
 
 def slug_problem(slug: str) -> str | None:
@@ -63,22 +120,32 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+PACKAGE_ALLOWED = (
+    "use a lowercase Python identifier (letters, digits, underscores, starting with a letter) "
+    f"of at most {MAX_NAME_LENGTH} characters that is not a keyword, a standard-library module "
+    "or a dependency's name (for example 'billing_api')."
+)
+
+
+def package_reason(package: str) -> str | None:
+    """Why *package* cannot be the import name, or None when it can."""
+    if not PACKAGE_PATTERN.fullmatch(package) or len(package) > MAX_NAME_LENGTH:
+        return "is not allowed"
+    if keyword.iskeyword(package) or keyword.issoftkeyword(package):
+        return "is a Python keyword"
+    if package in sys.stdlib_module_names:
+        return "would shadow the standard-library module"
+    if package in LAYOUT_NAMES:
+        return "is taken by the baked project's layout"
+    if package in DEPENDENCY_NAMES:
+        return "would shadow a dependency of the service"
+    return None
+
+
 def package_problem(package: str) -> str | None:
     """Say what is wrong with *package*, or return None when it is acceptable."""
-    allowed = (
-        "use a lowercase Python identifier (letters, digits, underscores, starting with a letter) "
-        "that is not a keyword, a standard-library module or a dependency's name "
-        "(for example 'billing_api')."
-    )
-    if not PACKAGE_PATTERN.fullmatch(package) or len(package) > MAX_NAME_LENGTH:
-        return f"package_name {package!r} is not allowed: {allowed}"
-    if keyword.iskeyword(package) or keyword.issoftkeyword(package):
-        return f"package_name {package!r} is a Python keyword: {allowed}"
-    if package in sys.stdlib_module_names:
-        return f"package_name {package!r} would shadow the standard-library module: {allowed}"
-    if package in RESERVED_NAMES:
-        return f"package_name {package!r} would shadow a dependency of the service: {allowed}"
-    return None
+    reason = package_reason(package)
+    return None if reason is None else f"package_name {package!r} {reason}: {PACKAGE_ALLOWED}"
 
 
 def version_problem(version: str) -> str | None:
@@ -112,13 +179,47 @@ def constraint_problems(context: dict[str, object], constraints: list[dict[str, 
     return found
 
 
+def derived_slug(project_name: str) -> str:
+    """The slug cookiecutter.json makes of *project_name* when none is typed."""
+    return str(slugify(project_name))
+
+
+def naming_problem(context: dict[str, Any]) -> str | None:
+    """What is wrong with the names, said of the answer the user typed.
+
+    The slug is made from the project name and the package name from the slug unless typed:
+    a refused value that was made from another answer is reported as that answer's problem.
+    """
+    name, slug, package = (
+        str(context["project_name"]),
+        str(context["project_slug"]),
+        str(context["package_name"]),
+    )
+    slug_made_from_name = slug == derived_slug(name)
+    if not slug:
+        if slug_made_from_name:
+            return (
+                f"project_name {name!r} gives an empty project_slug: use a name with ASCII "
+                "letters or digits, or type a project_slug (for example 'billing-api')."
+            )
+        return slug_problem(slug)
+    problem = slug_problem(slug)
+    if problem is not None:
+        if slug_made_from_name:
+            return f"{problem} It was made from project_name {name!r}."
+        return problem
+    reason = package_reason(package)
+    if reason is not None and package == slug.replace("-", "_"):
+        return (
+            f"project_slug {slug!r} gives the package name {package!r}, which {reason}: "
+            f"type another project_slug, or a package_name ({PACKAGE_ALLOWED.removesuffix('.')})."
+        )
+    return package_problem(package)
+
+
 def problems(context: dict[str, Any]) -> list[str]:
     """Every problem with the answers in *context*, in the order the questions are asked."""
-    found = [
-        slug_problem(str(context["project_slug"])),
-        package_problem(str(context["package_name"])),
-        version_problem(str(context["version"])),
-    ]
+    found = [naming_problem(context), version_problem(str(context["version"]))]
     return [problem for problem in found if problem is not None] + constraint_problems(
         context, context.get("_constraints", [])
     )

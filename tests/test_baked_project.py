@@ -1,13 +1,14 @@
 """The pairwise set of variants passes each variant's own checks: lint, types, tests (with the
 coverage gate) and migrations, on SQLite and, where the variant uses it, on PostgreSQL."""
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from scripts.variants import Variant, variant_id
+from scripts.variants import Variant, load_hook, variant_id
 
 from .conftest import selected_variants, uses_postgresql
 from .helpers import run
@@ -44,6 +45,22 @@ def assert_sqlite_only(project: Path) -> None:
     """A SQLite-only variant ships no PostgreSQL driver and no database server."""
     assert '"asyncpg"' not in (project / "uv.lock").read_text()
     assert "postgres" not in (project / "compose.yaml").read_text()
+
+
+# Every top-level import name the project's environment installs, standard library excluded.
+LIST_IMPORT_NAMES = (
+    "import importlib.metadata, json, sys; print(json.dumps(sorted("
+    "n for n in importlib.metadata.packages_distributions() "
+    "if n.isidentifier() and not n.startswith('_') and n not in sys.stdlib_module_names)))"
+)
+
+
+def test_every_installed_import_name_is_reserved(project: Path) -> None:
+    installed = json.loads(run(["uv", "run", "python", "-c", LIST_IMPORT_NAMES], project).stdout)
+
+    missing = sorted(set(installed) - load_hook("pre_gen_project").DEPENDENCY_NAMES)
+
+    assert not missing, f"add to DEPENDENCY_NAMES in hooks/pre_gen_project.py: {missing}"
 
 
 def test_ruff_format_check(project: Path) -> None:

@@ -16,7 +16,10 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from {{ cookiecutter.package_name }}.config import OWASP_MIN_ARGON2_MEMORY_KIB, Settings
+from {{ cookiecutter.package_name }}.config import (
+    OWASP_MIN_ARGON2_MEMORY_KIB,
+    Settings,
+)
 from {{ cookiecutter.package_name }}.dependencies import Resources
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app

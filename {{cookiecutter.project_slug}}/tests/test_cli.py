@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.features.users.models import Role
-from {{ cookiecutter.package_name }}.features.users.repository import UserRepository
+from {{ cookiecutter.package_name }}.features.users.repository import (
+    UserRepository,
+)
 
 from .factories import DEFAULT_PASSWORD
 

@@ -8,11 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from {{ cookiecutter.package_name }}.core.database import utc_now
 from {{ cookiecutter.package_name }}.core.pagination import Cursor
 from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
-from {{ cookiecutter.package_name }}.features.auth.repository import RefreshTokenRepository
-from {{ cookiecutter.package_name }}.features.items.repository import ItemRepository
+from {{ cookiecutter.package_name }}.features.auth.repository import (
+    RefreshTokenRepository,
+)
+from {{ cookiecutter.package_name }}.features.items.repository import (
+    ItemRepository,
+)
 from {{ cookiecutter.package_name }}.features.items.schemas import ItemFilters
 from {{ cookiecutter.package_name }}.features.users.models import Role
-from {{ cookiecutter.package_name }}.features.users.repository import UserRepository
+from {{ cookiecutter.package_name }}.features.users.repository import (
+    UserRepository,
+)
 
 from ..factories import ItemFactory, UserFactory
 

@@ -10,7 +10,10 @@ from {{ cookiecutter.package_name }}.core.database import utc_now
 from {{ cookiecutter.package_name }}.core.errors import ConflictError
 from {{ cookiecutter.package_name }}.core.security import TokenType
 from {{ cookiecutter.package_name }}.dependencies import Resources
-from {{ cookiecutter.package_name }}.features.auth.exceptions import InvalidCredentialsError, InvalidTokenError
+from {{ cookiecutter.package_name }}.features.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidTokenError,
+)
 from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 from {{ cookiecutter.package_name }}.features.users.models import Role

@@ -5,7 +5,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.config import DEVELOPMENT_DATABASE_URL, DEVELOPMENT_JWT_SECRET, Settings
+from {{ cookiecutter.package_name }}.config import (
+    DEVELOPMENT_DATABASE_URL,
+    DEVELOPMENT_JWT_SECRET,
+    Settings,
+)
 
 PRODUCTION = {"environment": "production", "database_url": "postgresql+asyncpg://db/app"}
 STRONG_SECRET = "s" * 48

@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from {{ cookiecutter.package_name }}.core.errors import InvalidRequestError
-from {{ cookiecutter.package_name }}.core.pagination import Cursor, Page, PageParams
+from {{ cookiecutter.package_name }}.core.pagination import (
+    Cursor,
+    Page,
+    PageParams,
+)
 
 
 def test_a_cursor_round_trips() -> None:

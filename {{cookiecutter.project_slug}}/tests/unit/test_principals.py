@@ -5,7 +5,10 @@ import uuid
 import pytest
 
 from {{ cookiecutter.package_name }}.features.users.models import Role
-from {{ cookiecutter.package_name }}.features.users.principals import Principal, PrincipalCache
+from {{ cookiecutter.package_name }}.features.users.principals import (
+    Principal,
+    PrincipalCache,
+)
 
 from ..conftest import FakeClock
 

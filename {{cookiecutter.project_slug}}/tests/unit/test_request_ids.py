@@ -6,7 +6,10 @@ import re
 import pytest
 
 from {{ cookiecutter.package_name }}.core import middleware
-from {{ cookiecutter.package_name }}.core.middleware import IDS_PER_SYSTEM_CALL, new_request_id
+from {{ cookiecutter.package_name }}.core.middleware import (
+    IDS_PER_SYSTEM_CALL,
+    new_request_id,
+)
 
 HEX_128_BITS = re.compile(r"[0-9a-f]{32}")
 

@@ -11,7 +11,12 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.database import utc_now
-from {{ cookiecutter.package_name }}.core.security import InvalidTokenError, PasswordHasher, TokenCodec, TokenType
+from {{ cookiecutter.package_name }}.core.security import (
+    InvalidTokenError,
+    PasswordHasher,
+    TokenCodec,
+    TokenType,
+)
 
 from ..conftest import FakeClock
 
