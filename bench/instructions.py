@@ -36,9 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from run import (
+from harness import (
     BENCH_DIR,
-    HEALTH_RATIO_TARGET,
     PACKAGE,
     UVICORN_FLAGS,
     add_app_env_argument,
@@ -49,6 +48,7 @@ from run import (
     log,
     run_timed,
 )
+from scenarios import HEALTH_RATIO_TARGET
 
 WARMUP_REQUESTS = 200
 START_TIMEOUT_S = 600  # importing the app under callgrind takes a minute or two

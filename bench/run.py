@@ -18,592 +18,46 @@ What it does (see bench/README.md for what each figure means):
 6. prints a table (raw figures, ratio, target, PASS/MISS), kills the servers, drops the database.
 
 The servers' stdout (the app's JSON log lines, one per request) goes to /dev/null unless
-``--server-logs DIR`` is given. Only the standard library and asyncpg (both in the template's
-venv) are imported here; everything else runs in subprocesses, with the baked project's venv.
+``--server-logs DIR`` is given. The scenarios of steps 4 and 5 are data in ``scenarios.py``;
+``harness.py`` holds the machinery (servers, wrk, PostgreSQL, rounds, the table).
 """
 
-# ruff: noqa: S603, S607 - a benchmark script runs its tools (wrk, uv, uvicorn, apt-get) by name
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
-import platform
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-TEMPLATE_DIR = BENCH_DIR.parent
-PROJECT_SLUG = "my-service"
-PACKAGE = "my_service"
-SERVER_CORE = "0"
-LOAD_CORE = "1"
-UVICORN_FLAGS = [
-    "--host",
-    "127.0.0.1",
-    "--loop",
-    "uvloop",
-    "--http",
-    "httptools",
-    "--no-access-log",
-    "--workers",
-    "1",
-]
-USER_EMAIL = "bench@example.com"
-USER_PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throwaway account in a throwaway db
-
-# Targets of the issue.
-HEALTH_RATIO_TARGET = 0.90
-ITEM_RATIO_TARGET = 0.80
-FLOOD_P99_TARGET_MS = 50.0
-
-# Appended to every wrk script: one machine-readable line with the summary and the percentiles.
-LUA_REPORT = r"""
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, '
-    .. '"write_errors": %d, "status_errors": %d, "timeouts": %d, "mean_us": %.1f, '
-    .. '"p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, "p999_us": %.0f, "max_us": %.0f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9), latency.max))
-end
-"""
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Environment and tools
-# --------------------------------------------------------------------------------------------
-
-
-def base_env() -> dict[str, str]:
-    """The caller's environment, minus the template venv, plus pyenv's interpreters for uv."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    if "PYENV_VERSION" not in env and shutil.which("pyenv"):
-        versions = subprocess.run(
-            ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
-        ).stdout.split()
-        wanted = sorted(
-            (
-                v
-                for v in versions
-                if v.count(".") == 2 and v.startswith(("3.11.", "3.12.", "3.13."))
-            ),
-            key=lambda v: tuple(int(p) for p in v.split(".")),
-        )
-        if wanted:
-            env["PYENV_VERSION"] = ":".join(wanted)
-    return env
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    log("wrk is missing: apt-get install -y wrk")
-    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=apt_env, check=False).returncode:
-        subprocess.run(["apt-get", "update"], env=apt_env, check=True)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], env=apt_env, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        sys.exit("wrk could not be installed")
-    return found
-
-
-def check_machine() -> None:
-    if not shutil.which("taskset"):
-        sys.exit("taskset (util-linux) is needed to pin the server and the load generator")
-    if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
-        sys.exit("at least 2 cores are needed: one for the server, one for the load generator")
-
-
-def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, str, int]:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, proc.stdout + proc.stderr, proc.returncode
-
-
-def bake_default(out: Path, env: dict[str, str]) -> tuple[Path, float]:
-    """Bake the default variant into *out*: (the project directory, seconds taken)."""
-    cmd = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)]
-    bake_s, output, code = run_timed(cmd, cwd=TEMPLATE_DIR, env=env)
-    if code:
-        sys.exit(f"bake failed:\n{output}")
-    project = out / PROJECT_SLUG
-    log(f"baked in {bake_s:.2f} s: {project}")
-    return project, bake_s
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# --------------------------------------------------------------------------------------------
-# PostgreSQL
-# --------------------------------------------------------------------------------------------
-
-
-def _pg(admin_url: str, statement: str) -> None:
-    try:
-        import asyncpg
-    except ImportError:
-        sys.exit("asyncpg is needed: run with `uv run python bench/run.py` from the template root")
-
-    async def execute() -> None:
-        connection = await asyncpg.connect(admin_url)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(execute())
-
-
-def database_url(admin_url: str, name: str) -> str:
-    parts = urllib.parse.urlsplit(admin_url)
-    return urllib.parse.urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
-
-
-@contextlib.contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    name = f"bench_{secrets.token_hex(4)}"
-    _pg(admin_url, f'CREATE DATABASE "{name}"')
-    log(f"created database {name}")
-    try:
-        yield database_url(admin_url, name)
-    finally:
-        _pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        log(f"dropped database {name}")
-
-
-# --------------------------------------------------------------------------------------------
-# Servers
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    stderr_path: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start_server(
-    name: str,
-    app_args: list[str],
-    *,
-    uvicorn: Path,
-    cwd: Path,
-    env: dict[str, str],
-    work: Path,
-    server_logs: Path | None,
-    probe_path: str,
-) -> Server:
-    port = free_port()
-    cmd = ["taskset", "-c", SERVER_CORE, str(uvicorn), *app_args, *UVICORN_FLAGS]
-    cmd += ["--port", str(port)]
-    stdout: Any = subprocess.DEVNULL
-    if server_logs is not None:
-        stdout = (server_logs / f"{name}.stdout.log").open("wb")
-    stderr_path = work / f"{name}.stderr.log"
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
-    if stdout is not subprocess.DEVNULL:
-        stdout.close()
-    server = Server(name, port, proc, stderr_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{name} exited at start-up:\n{stderr_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(server.base + probe_path, timeout=2):  # noqa: S310
-                break
-        except urllib.error.HTTPError:
-            break  # any HTTP answer means it is serving
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.stop()
-        sys.exit(f"{name} did not answer within 60 s:\n{stderr_path.read_text()[-3000:]}")
-    log(f"{name} serving on :{port} (pid {proc.pid}, core {SERVER_CORE})")
-    return server
-
-
-def app_environment(
-    env: dict[str, str],
-    database_url: str,
-    *,
-    auth_rate_limit: int,
-    extra: list[tuple[str, str]],
-) -> dict[str, str]:
-    """The app's settings: production (JSON access lines), every edge check on (the host check
-    and CORS only run when configured), the login rate limit at *auth_rate_limit*."""
-    return {
-        **env,
-        "ENVIRONMENT": "production",
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": secrets.token_urlsafe(48),
-        "LOG_LEVEL": "INFO",
-        "AUTH_RATE_LIMIT_PER_MINUTE": str(auth_rate_limit),
-        "AUTH_RATE_LIMIT_BURST": str(auth_rate_limit),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": "https://app.example.com",
-        **dict(extra),
-    }
-
-
-def http_json(
-    method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-def login_form() -> str:
-    return urllib.parse.urlencode({"username": USER_EMAIL, "password": USER_PASSWORD})
-
-
-def seed(app: Server) -> tuple[str, str]:
-    """Register the benchmark user, log in, create an item: (access token, item id)."""
-    api = app.base + "/api/v1"
-    payload = json.dumps({"email": USER_EMAIL, "password": USER_PASSWORD}).encode()
-    status, body = http_json(
-        "POST", api + "/auth/register", body=payload, headers={"Content-Type": "application/json"}
-    )
-    if status != 201:
-        sys.exit(f"register answered {status}: {body}")
-    status, body = http_json(
-        "POST",
-        api + "/auth/login",
-        body=login_form().encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    if status != 200:
-        sys.exit(f"login answered {status}: {body}")
-    token = body["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    status, body = http_json(
-        "POST",
-        api + "/items",
-        body=json.dumps({"title": "benchmark item"}).encode(),
-        headers={**auth, "Content-Type": "application/json"},
-    )
-    if status != 201:
-        sys.exit(f"create item answered {status}: {body}")
-    item_id = body["id"]
-    status, body = http_json("GET", f"{api}/items/{item_id}", headers=auth)
-    if status != 200:
-        sys.exit(f"read item answered {status}: {body}")
-    return token, item_id
-
-
-# --------------------------------------------------------------------------------------------
-# Load generation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class WrkResult:
-    label: str
-    requests: int
-    duration_us: int
-    errors: dict[str, int]
-    mean_us: float
-    p50_us: float
-    p90_us: float
-    p99_us: float
-    p999_us: float
-    max_us: float
-    cpu_us_per_request: float | None = None
-
-    @property
-    def rps(self) -> float:
-        return self.requests / (self.duration_us / 1e6)
-
-    @property
-    def error_count(self) -> int:
-        return sum(self.errors.values())
-
-    def brief(self) -> str:
-        text = (
-            f"{self.rps:,.0f} req/s, p50 {self.p50_us / 1000:.2f} ms, "
-            f"p99 {self.p99_us / 1000:.2f} ms"
-        )
-        if self.cpu_us_per_request is not None:
-            text += f", server CPU {self.cpu_us_per_request:,.0f} us/req"
-        if self.error_count:
-            text += f", errors {self.errors}"
-        return text
-
-
-@dataclass
-class Wrk:
-    binary: str
-    work: Path
-    scripts: dict[str, Path] = field(default_factory=dict)
-
-    def script(self, name: str, prelude: str) -> Path:
-        path = self.work / f"{name}.lua"
-        path.write_text(prelude + LUA_REPORT)
-        self.scripts[name] = path
-        return path
-
-    def command(
-        self, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float
-    ) -> list[str]:
-        return [
-            "taskset",
-            "-c",
-            LOAD_CORE,
-            self.binary,
-            "-t1",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            f"--timeout={max(1, round(timeout_s))}s",
-            "-s",
-            str(script),
-            url,
-        ]
-
-    @staticmethod
-    def parse(label: str, output: str) -> WrkResult:
-        for line in output.splitlines():
-            if line.startswith("BENCH_JSON "):
-                data = json.loads(line.removeprefix("BENCH_JSON "))
-                errors = {
-                    key.removesuffix("_errors"): data.pop(key)
-                    for key in ("connect_errors", "read_errors", "write_errors", "status_errors")
-                }
-                errors["timeouts"] = data.pop("timeouts")
-                errors = {k: v for k, v in errors.items() if v}
-                return WrkResult(label=label, errors=errors, **data)
-        raise RuntimeError(f"wrk printed no summary for {label}:\n{output}")
-
-    def run(
-        self,
-        label: str,
-        url: str,
-        script: Path,
-        *,
-        connections: int,
-        seconds: float,
-        timeout_s: float = 10,
-        server_pid: int | None = None,
-    ) -> WrkResult:
-        """Run wrk; with *server_pid*, also the server's CPU time per request (user + system)."""
-        cmd = self.command(
-            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
-        )
-        cpu_before = process_cpu_seconds(server_pid) if server_pid else None
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode:
-            raise RuntimeError(f"wrk failed for {label}:\n{proc.stdout}{proc.stderr}")
-        result = self.parse(label, proc.stdout)
-        if server_pid and cpu_before is not None and result.requests:
-            used = process_cpu_seconds(server_pid) - cpu_before
-            result.cpu_us_per_request = used * 1e6 / result.requests
-        return result
-
-    def start(
-        self, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float = 10
-    ) -> subprocess.Popen[str]:
-        cmd = self.command(
-            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
-        )
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-class Profiler:
-    """Optional: py-spy records the server while a measured wrk run lasts (on the load core)."""
-
-    def __init__(self, py_spy: str | None, out_dir: Path | None) -> None:
-        self.py_spy = py_spy
-        self.out_dir = out_dir
-
-    @contextlib.contextmanager
-    def record(self, server: Server, label: str, seconds: float) -> Iterator[None]:
-        if not self.py_spy or self.out_dir is None:
-            yield
-            return
-        out = self.out_dir / f"{label}.collapsed.txt"
-        cmd = ["taskset", "-c", LOAD_CORE, self.py_spy, "record", "--pid", str(server.proc.pid)]
-        cmd += ["--duration", str(max(1, round(seconds) - 1)), "--rate", "200", "--nonblocking"]
-        cmd += ["--format", "raw", "--output", str(out)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            yield
-        finally:
-            proc.wait()
-            log(f"py-spy profile of {server.name}: {out}")
-
-
-def measure_pair(
-    wrk: Wrk,
-    profiler: Profiler,
-    pair: list[tuple[Server, str, Path]],
-    *,
-    label: str,
-    rounds: int,
-    warmup: float,
-    seconds: float,
-    connections: int,
-) -> dict[str, list[WrkResult]]:
-    """Rounds of (warm-up, measure) for each side, alternating which side goes first."""
-    results: dict[str, list[WrkResult]] = {server.name: [] for server, _, _ in pair}
-    for round_no in range(rounds):
-        order = pair if round_no % 2 == 0 else list(reversed(pair))
-        for server, path, script in order:
-            url = server.base + path
-            wrk.run("warm-up", url, script, connections=connections, seconds=warmup)
-            with profiler.record(server, f"{label}-{server.name}-r{round_no}", seconds):
-                result = wrk.run(
-                    server.name,
-                    url,
-                    script,
-                    connections=connections,
-                    seconds=seconds,
-                    server_pid=server.proc.pid,
-                )
-            results[server.name].append(result)
-            log(f"{label} round {round_no + 1}/{rounds} {server.name}: {result.brief()}")
-    return results
-
-
-def cpu_ratio(measured: WrkResult, baseline: WrkResult) -> str:
-    """Baseline CPU per request over measured: the throughput ratio if the core were the limit."""
-    if not measured.cpu_us_per_request or not baseline.cpu_us_per_request:
-        return ""
-    return f" (CPU {baseline.cpu_us_per_request / measured.cpu_us_per_request:.2f})"
-
-
-def median_result(results: list[WrkResult]) -> WrkResult:
-    ordered = sorted(results, key=lambda r: r.rps)
-    return ordered[(len(ordered) - 1) // 2]
-
-
-def spread(results: list[WrkResult]) -> str:
-    rates = [r.rps for r in results]
-    if len(rates) < 2:
-        return ""
-    return f"{min(rates):,.0f}-{max(rates):,.0f}"
-
-
-# --------------------------------------------------------------------------------------------
-# The run
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    figure: str
-    measured: str
-    baseline: str
-    ratio: str
-    target: str
-    verdict: str
-
-
-def print_table(rows: list[Row]) -> None:
-    headers = Row("figure", "measured", "baseline", "ratio", "target", "result")
-    table = [headers, *rows]
-    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
-
-    def line(row: Row) -> str:
-        cells = [
-            getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths, strict=True)
-        ]
-        return "| " + " | ".join(cells) + " |"
-
-    print(line(headers))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print(line(row))
-
-
-def versions(python: Path) -> str:
-    code = (
-        "import importlib.metadata as m, platform;"
-        "print(platform.python_version(), *(f'{p} {m.version(p)}' for p in "
-        "('fastapi','starlette','uvicorn','uvloop','httptools','sqlalchemy','asyncpg',"
-        "'pydantic','structlog','argon2-cffi')), sep=', ')"
-    )
-    return subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, check=False
-    ).stdout.strip()
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
-def app_setting(text: str) -> tuple[str, str]:
-    name, equals, value = text.partition("=")
-    if not equals or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name.strip().upper(), value
-
-
-def add_app_env_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--app-env",
-        action="append",
-        default=[],
-        type=app_setting,
-        metavar="NAME=VALUE",
-        help="extra setting for the app, repeatable: what a setting costs "
-        "(LOG_LEVEL=WARNING: no access lines; TELEMETRY_ENABLED=true: FastAPI's own telemetry)",
-    )
+from harness import (
+    LOAD_CORE,
+    PACKAGE,
+    SERVER_CORE,
+    Profiler,
+    Row,
+    Server,
+    Wrk,
+    add_app_env_argument,
+    app_environment,
+    bake_default,
+    base_env,
+    check_machine,
+    cpu_model,
+    ensure_wrk,
+    fresh_database,
+    log,
+    print_table,
+    run_timed,
+    seed,
+    start_server,
+    versions,
+)
+from scenarios import SCENARIOS, Bench, Seed
 
 
 def parse_args() -> argparse.Namespace:
@@ -631,8 +85,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-tests", action="store_true", help="do not time the baked tests")
     parser.add_argument(
         "--only",
-        default="health,items,flood",
-        help="comma-separated subset of: health, items, flood",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of the scenarios: {', '.join(SCENARIOS)}",
     )
     parser.add_argument(
         "--auth-rate-limit",
@@ -650,15 +104,48 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def time_baked_tests(project: Path, env: dict[str, str]) -> tuple[float, str, bool]:
+    """Run the baked suite as its users do: (wall time, pytest's summary line, passed)."""
+    test_s, output, code = run_timed(
+        ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env
+    )
+    summary = next(
+        (line for line in reversed(output.splitlines()) if " in " in line and "passed" in line),
+        output.strip().splitlines()[-1] if output.strip() else "",
+    ).strip("= ")
+    log(f"baked test suite in {test_s:.1f} s: {summary}")
+    if code:
+        failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        log("baked test suite failed:\n" + "\n".join(failures or output.splitlines()[-30:]))
+    return test_s, summary, code == 0
+
+
+def print_report(args: argparse.Namespace, rows: list[Row], report: dict[str, Any]) -> None:
+    print()
+    print(f"CPU: {report.get('cpu')}; server pinned to core {SERVER_CORE}, wrk to core {LOAD_CORE}")
+    print(f"Versions: {report.get('versions')}")
+    print(
+        f"wrk -t1 -c{args.connections}, {args.warmup:g} s warm-up + {args.duration:g} s per "
+        f"measurement, median of {args.rounds} round(s); server stdout -> "
+        f"{args.server_logs or '/dev/null'}"
+    )
+    print()
+    print_table(rows)
+    for name, figures in report.items():
+        if isinstance(figures, dict):
+            spreads = {k: v for k, v in figures.items() if k.startswith("spread") and v}
+            if spreads:
+                print(f"run-to-run spread (req/s, min-max over rounds) {name}: {spreads}")
+
+
 def main() -> int:
     args = parse_args()
     check_machine()
     wrk_binary = ensure_wrk()
-    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    only = [key for key in SCENARIOS if key in {p.strip() for p in args.only.split(",")}]
     env = base_env()
     rows: list[Row] = []
     report: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    servers: list[Server] = []
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     if args.server_logs:
         args.server_logs.mkdir(parents=True, exist_ok=True)
@@ -666,10 +153,9 @@ def main() -> int:
     if args.py_spy:
         profile_dir = (args.profile_dir or Path.cwd()).resolve()
         profile_dir.mkdir(parents=True, exist_ok=True)
-    profiler = Profiler(args.py_spy, profile_dir)
+    servers: list[Server] = []
     missed = False
     try:
-        # ---- bake, sync, test ----------------------------------------------------------------
         if args.project:
             project = args.project.resolve()
         else:
@@ -685,43 +171,19 @@ def main() -> int:
         rows.append(Row("uv sync --locked (warm uv cache)", f"{sync_s:.2f} s", "", "", "", "info"))
         report["sync_s"] = sync_s
         if not args.skip_tests:
-            test_s, output, code = run_timed(
-                ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env
-            )
-            summary = next(
-                (
-                    line
-                    for line in reversed(output.splitlines())
-                    if " in " in line and "passed" in line
-                ),
-                output.strip().splitlines()[-1] if output.strip() else "",
-            ).strip("= ")
-            log(f"baked test suite in {test_s:.1f} s: {summary}")
-            if code:
-                failures = [
-                    line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))
-                ]
-                log("baked test suite failed:\n" + "\n".join(failures or output.splitlines()[-30:]))
+            test_s, summary, passed = time_baked_tests(project, env)
+            verdict = "info" if passed else "FAILED"
             rows.append(
-                Row(
-                    "baked test suite (uv run pytest)",
-                    f"{test_s:.1f} s",
-                    summary,
-                    "",
-                    "",
-                    "info" if code == 0 else "FAILED",
-                )
+                Row("baked test suite (uv run pytest)", f"{test_s:.1f} s", summary, "", "", verdict)
             )
-            report["tests_s"] = test_s
-            report["tests_summary"] = summary
-        venv_bin = project / ".venv" / "bin"
-        uvicorn = venv_bin / "uvicorn"
-        report["versions"] = versions(venv_bin / "python")
+            report["tests_s"], report["tests_summary"] = test_s, summary
+        uvicorn = project / ".venv" / "bin" / "uvicorn"
+        report["versions"] = versions(project / ".venv" / "bin" / "python")
         report["cpu"] = cpu_model()
-
-        if not only & {"health", "items", "flood"}:
+        if not only:
+            print_report(args, rows, report)
             return 0
-        wrk = Wrk(wrk_binary, work)
+
         with fresh_database(args.pg_url) as db_url:
             app_env = app_environment(
                 env, db_url, auth_rate_limit=args.auth_rate_limit, extra=args.app_env
@@ -733,181 +195,41 @@ def main() -> int:
                 sys.exit(f"alembic upgrade head failed:\n{output}")
             log("migrated")
 
-            common = {"uvicorn": uvicorn, "work": work, "server_logs": args.server_logs}
-            app = start_server(
+            def start(name: str, app_args: list[str], **kwargs: Any) -> Server:
+                server = start_server(
+                    name,
+                    app_args,
+                    uvicorn=uvicorn,
+                    work=work,
+                    server_logs=args.server_logs,
+                    **kwargs,
+                )
+                servers.append(server)
+                return server
+
+            app = start(
                 "app",
                 ["--factory", f"{PACKAGE}.main:create_app"],
                 cwd=project,
                 env=app_env,
                 probe_path="/health",
-                **common,
             )
-            servers.append(app)
-            token, item_id = seed(app)
-            log(f"seeded: item {item_id}")
-
-            health_script = wrk.script("health", "")
-            if "health" in only:
-                bare = start_server(
-                    "bare",
-                    ["--app-dir", str(BENCH_DIR), "baseline_bare:app"],
-                    cwd=BENCH_DIR,
-                    env=env,
-                    probe_path="/health",
-                    **common,
-                )
-                servers.append(bare)
-                results = measure_pair(
-                    wrk,
-                    profiler,
-                    [(bare, "/health", health_script), (app, "/health", health_script)],
-                    label="health",
-                    rounds=args.rounds,
-                    warmup=args.warmup,
-                    seconds=args.duration,
-                    connections=args.connections,
-                )
-                bare_r, app_r = median_result(results["bare"]), median_result(results["app"])
-                ratio = app_r.rps / bare_r.rps
-                ok = ratio >= HEALTH_RATIO_TARGET
-                missed |= not ok
-                rows.append(
-                    Row(
-                        "/health full stack vs bare FastAPI (req/s)",
-                        app_r.brief(),
-                        bare_r.brief(),
-                        f"{ratio:.2f}{cpu_ratio(app_r, bare_r)}",
-                        f">= {HEALTH_RATIO_TARGET:.2f}",
-                        "PASS" if ok else "MISS",
-                    )
-                )
-                report["health"] = {
-                    "app": [vars(r) for r in results["app"]],
-                    "bare": [vars(r) for r in results["bare"]],
-                    "ratio": ratio,
-                    "spread_app": spread(results["app"]),
-                    "spread_bare": spread(results["bare"]),
-                }
-                bare.stop()
-                servers.remove(bare)
-
-            if "items" in only:
-                minimal_env = {**env, "DATABASE_URL": db_url}
-                minimal = start_server(
-                    "minimal",
-                    ["--app-dir", str(BENCH_DIR), "baseline_minimal_db:app"],
-                    cwd=BENCH_DIR,
-                    env=minimal_env,
-                    probe_path=f"/items/{item_id}",
-                    **common,
-                )
-                servers.append(minimal)
-                item_script = wrk.script(
-                    "item", f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-                )
-                results = measure_pair(
-                    wrk,
-                    profiler,
-                    [
-                        (minimal, f"/items/{item_id}", item_script),
-                        (app, f"/api/v1/items/{item_id}", item_script),
-                    ],
-                    label="item",
-                    rounds=args.rounds,
-                    warmup=args.warmup,
-                    seconds=args.duration,
-                    connections=args.connections,
-                )
-                min_r, app_r = median_result(results["minimal"]), median_result(results["app"])
-                ratio = app_r.rps / min_r.rps
-                ok = ratio >= ITEM_RATIO_TARGET and not app_r.errors
-                missed |= not ok
-                rows.append(
-                    Row(
-                        "GET item, auth, PostgreSQL vs minimal endpoint (req/s)",
-                        app_r.brief(),
-                        min_r.brief(),
-                        f"{ratio:.2f}{cpu_ratio(app_r, min_r)}",
-                        f">= {ITEM_RATIO_TARGET:.2f}",
-                        "PASS" if ok else "MISS",
-                    )
-                )
-                report["item"] = {
-                    "app": [vars(r) for r in results["app"]],
-                    "minimal": [vars(r) for r in results["minimal"]],
-                    "ratio": ratio,
-                    "spread_app": spread(results["app"]),
-                    "spread_minimal": spread(results["minimal"]),
-                }
-                minimal.stop()
-                servers.remove(minimal)
-
-            if "flood" in only:
-                login_script = wrk.script(
-                    "login",
-                    'wrk.method = "POST"\n'
-                    f'wrk.body = "{login_form()}"\n'
-                    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n',
-                )
-                probe = {"connections": args.probe_connections, "seconds": args.duration}
-                url = app.base + "/health"
-                wrk.run(
-                    "warm-up",
-                    url,
-                    health_script,
-                    connections=args.probe_connections,
-                    seconds=args.warmup,
-                )
-                quiet = wrk.run("quiet", url, health_script, timeout_s=60, **probe)
-                log(f"/health alone ({args.probe_connections} connections): {quiet.brief()}")
-                flood_proc = wrk.start(
-                    app.base + "/api/v1/auth/login",
-                    login_script,
-                    connections=args.flood_connections,
-                    seconds=args.warmup + args.duration + 3,
-                    timeout_s=60,
-                )
-                time.sleep(args.warmup)
-                with profiler.record(app, "flood-app", args.duration):
-                    flooded = wrk.run("flooded", url, health_script, timeout_s=60, **probe)
-                flood_out, _ = flood_proc.communicate()
-                logins = Wrk.parse("logins", flood_out)
-                log(f"/health during login flood: {flooded.brief()}")
-                log(f"logins: {logins.brief()}")
-                p99_ms = flooded.p99_us / 1000
-                ok = p99_ms < FLOOD_P99_TARGET_MS and not flooded.errors
-                missed |= not ok
-                rows.append(
-                    Row(
-                        f"/health p99 during login flood ({args.flood_connections} conns)",
-                        f"p99 {p99_ms:.1f} ms (p50 {flooded.p50_us / 1000:.2f}, max "
-                        f"{flooded.max_us / 1000:.0f} ms, {flooded.rps:,.0f} req/s)",
-                        f"quiet p99 {quiet.p99_us / 1000:.2f} ms",
-                        "",
-                        f"< {FLOOD_P99_TARGET_MS:.0f} ms",
-                        "PASS" if ok else "MISS",
-                    )
-                )
-                rows.append(
-                    Row(
-                        "logins served during the flood",
-                        f"{logins.rps:,.1f} logins/s, p50 {logins.p50_us / 1000:.0f} ms, "
-                        f"p99 {logins.p99_us / 1000:.0f} ms"
-                        + (f", errors {logins.errors}" if logins.errors else ""),
-                        "",
-                        "",
-                        "",
-                        "info",
-                    )
-                )
-                report["flood"] = {
-                    "quiet": vars(quiet),
-                    "flooded": vars(flooded),
-                    "logins": vars(logins),
-                }
-            for server in servers:
-                server.stop()
-            servers.clear()
+            seeded = Seed(*seed(app))
+            log(f"seeded: item {seeded.item_id}")
+            bench = Bench(
+                args=args,
+                wrk=Wrk(wrk_binary, work),
+                profiler=Profiler(args.py_spy, profile_dir),
+                app=app,
+                seed=seeded,
+                env=env,
+                database_url=db_url,
+                start=start,
+                rows=rows,
+                report=report,
+            )
+            for key in only:
+                missed |= not SCENARIOS[key](bench)
     finally:
         for server in servers:
             server.stop()
@@ -916,21 +238,7 @@ def main() -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    print()
-    print(f"CPU: {report.get('cpu')}; server pinned to core {SERVER_CORE}, wrk to core {LOAD_CORE}")
-    print(f"Versions: {report.get('versions')}")
-    print(
-        f"wrk -t1 -c{args.connections}, {args.warmup:g} s warm-up + {args.duration:g} s per "
-        f"measurement, median of {args.rounds} round(s); server stdout -> "
-        f"{args.server_logs or '/dev/null'}"
-    )
-    print()
-    print_table(rows)
-    for name in ("health", "item"):
-        if name in report:
-            spreads = {k: v for k, v in report[name].items() if k.startswith("spread") and v}
-            if spreads:
-                print(f"run-to-run spread (req/s, min-max over rounds) {name}: {spreads}")
+    print_report(args, rows, report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 1 if (missed and args.strict) else 0

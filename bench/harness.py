@@ -1,0 +1,582 @@
+"""The benchmark's harness: baking, servers, PostgreSQL, wrk, rounds and the result table.
+
+``run.py`` is the command; ``scenarios.py`` says what is measured. Only the standard library and
+asyncpg (both in the template's venv) are imported here; everything else runs in subprocesses.
+"""
+
+# ruff: noqa: S603, S607 - a benchmark runs its tools (wrk, uv, uvicorn, apt-get) by name
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = BENCH_DIR.parent
+PROJECT_SLUG = "my-service"
+PACKAGE = "my_service"
+SERVER_CORE = "0"
+LOAD_CORE = "1"
+UVICORN_FLAGS = [
+    "--host",
+    "127.0.0.1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--workers",
+    "1",
+]
+USER_EMAIL = "bench@example.com"
+USER_PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throwaway account in a throwaway db
+
+# Appended to every wrk script: one machine-readable line with the summary and the percentiles.
+LUA_REPORT = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, '
+    .. '"write_errors": %d, "status_errors": %d, "timeouts": %d, "mean_us": %.1f, '
+    .. '"p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, "p999_us": %.0f, "max_us": %.0f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.max))
+end
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Environment and tools
+# --------------------------------------------------------------------------------------------
+
+
+def base_env() -> dict[str, str]:
+    """The caller's environment, minus the template venv, plus pyenv's interpreters for uv."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    if "PYENV_VERSION" not in env and shutil.which("pyenv"):
+        versions = subprocess.run(
+            ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+        ).stdout.split()
+        wanted = sorted(
+            (
+                v
+                for v in versions
+                if v.count(".") == 2 and v.startswith(("3.11.", "3.12.", "3.13."))
+            ),
+            key=lambda v: tuple(int(p) for p in v.split(".")),
+        )
+        if wanted:
+            env["PYENV_VERSION"] = ":".join(wanted)
+    return env
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: apt-get install -y wrk")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=apt_env, check=False).returncode:
+        subprocess.run(["apt-get", "update"], env=apt_env, check=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], env=apt_env, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk could not be installed")
+    return found
+
+
+def check_machine() -> None:
+    if not shutil.which("taskset"):
+        sys.exit("taskset (util-linux) is needed to pin the server and the load generator")
+    if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
+        sys.exit("at least 2 cores are needed: one for the server, one for the load generator")
+
+
+def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, str, int]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return time.perf_counter() - started, proc.stdout + proc.stderr, proc.returncode
+
+
+def bake_default(out: Path, env: dict[str, str]) -> tuple[Path, float]:
+    """Bake the default variant into *out*: (the project directory, seconds taken)."""
+    cmd = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)]
+    bake_s, output, code = run_timed(cmd, cwd=TEMPLATE_DIR, env=env)
+    if code:
+        sys.exit(f"bake failed:\n{output}")
+    project = out / PROJECT_SLUG
+    log(f"baked in {bake_s:.2f} s: {project}")
+    return project, bake_s
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL
+# --------------------------------------------------------------------------------------------
+
+
+def _pg(admin_url: str, statement: str) -> None:
+    try:
+        import asyncpg
+    except ImportError:
+        sys.exit("asyncpg is needed: run with `uv run python bench/run.py` from the template root")
+
+    async def execute() -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute())
+
+
+def database_url(admin_url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    name = f"bench_{secrets.token_hex(4)}"
+    _pg(admin_url, f'CREATE DATABASE "{name}"')
+    log(f"created database {name}")
+    try:
+        yield database_url(admin_url, name)
+    finally:
+        _pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        log(f"dropped database {name}")
+
+
+# --------------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    stderr_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(
+    name: str,
+    app_args: list[str],
+    *,
+    uvicorn: Path,
+    cwd: Path,
+    env: dict[str, str],
+    work: Path,
+    server_logs: Path | None,
+    probe_path: str,
+) -> Server:
+    port = free_port()
+    cmd = ["taskset", "-c", SERVER_CORE, str(uvicorn), *app_args, *UVICORN_FLAGS]
+    cmd += ["--port", str(port)]
+    stdout: Any = subprocess.DEVNULL
+    if server_logs is not None:
+        stdout = (server_logs / f"{name}.stdout.log").open("wb")
+    stderr_path = work / f"{name}.stderr.log"
+    with stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
+    if stdout is not subprocess.DEVNULL:
+        stdout.close()
+    server = Server(name, port, proc, stderr_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{name} exited at start-up:\n{stderr_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.base + probe_path, timeout=2):  # noqa: S310
+                break
+        except urllib.error.HTTPError:
+            break  # any HTTP answer means it is serving
+        except OSError:
+            time.sleep(0.1)
+    else:
+        server.stop()
+        sys.exit(f"{name} did not answer within 60 s:\n{stderr_path.read_text()[-3000:]}")
+    log(f"{name} serving on :{port} (pid {proc.pid}, core {SERVER_CORE})")
+    return server
+
+
+def app_environment(
+    env: dict[str, str],
+    database_url: str,
+    *,
+    auth_rate_limit: int,
+    extra: list[tuple[str, str]],
+) -> dict[str, str]:
+    """The app's settings: production (JSON access lines), every edge check on (the host check
+    and CORS only run when configured), the login rate limit at *auth_rate_limit*."""
+    return {
+        **env,
+        "ENVIRONMENT": "production",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "INFO",
+        "AUTH_RATE_LIMIT_PER_MINUTE": str(auth_rate_limit),
+        "AUTH_RATE_LIMIT_BURST": str(auth_rate_limit),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CORS_ORIGINS": "https://app.example.com",
+        **dict(extra),
+    }
+
+
+def http_json(
+    method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def login_form() -> str:
+    return urllib.parse.urlencode({"username": USER_EMAIL, "password": USER_PASSWORD})
+
+
+def seed(app: Server) -> tuple[str, str]:
+    """Register the benchmark user, log in, create an item: (access token, item id)."""
+    api = app.base + "/api/v1"
+    payload = json.dumps({"email": USER_EMAIL, "password": USER_PASSWORD}).encode()
+    status, body = http_json(
+        "POST", api + "/auth/register", body=payload, headers={"Content-Type": "application/json"}
+    )
+    if status != 201:
+        sys.exit(f"register answered {status}: {body}")
+    status, body = http_json(
+        "POST",
+        api + "/auth/login",
+        body=login_form().encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status != 200:
+        sys.exit(f"login answered {status}: {body}")
+    token = body["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    status, body = http_json(
+        "POST",
+        api + "/items",
+        body=json.dumps({"title": "benchmark item"}).encode(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    if status != 201:
+        sys.exit(f"create item answered {status}: {body}")
+    item_id = body["id"]
+    status, body = http_json("GET", f"{api}/items/{item_id}", headers=auth)
+    if status != 200:
+        sys.exit(f"read item answered {status}: {body}")
+    return token, item_id
+
+
+# --------------------------------------------------------------------------------------------
+# Load generation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    label: str
+    requests: int
+    duration_us: int
+    errors: dict[str, int]
+    mean_us: float
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    p999_us: float
+    max_us: float
+    cpu_us_per_request: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / (self.duration_us / 1e6)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def brief(self) -> str:
+        text = (
+            f"{self.rps:,.0f} req/s, p50 {self.p50_us / 1000:.2f} ms, "
+            f"p99 {self.p99_us / 1000:.2f} ms"
+        )
+        if self.cpu_us_per_request is not None:
+            text += f", server CPU {self.cpu_us_per_request:,.0f} us/req"
+        if self.error_count:
+            text += f", errors {self.errors}"
+        return text
+
+
+@dataclass
+class Wrk:
+    binary: str
+    work: Path
+    scripts: dict[str, Path] = field(default_factory=dict)
+
+    def script(self, name: str, prelude: str) -> Path:
+        path = self.work / f"{name}.lua"
+        path.write_text(prelude + LUA_REPORT)
+        self.scripts[name] = path
+        return path
+
+    def command(
+        self, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float
+    ) -> list[str]:
+        return [
+            "taskset",
+            "-c",
+            LOAD_CORE,
+            self.binary,
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            f"--timeout={max(1, round(timeout_s))}s",
+            "-s",
+            str(script),
+            url,
+        ]
+
+    @staticmethod
+    def parse(label: str, output: str) -> WrkResult:
+        for line in output.splitlines():
+            if line.startswith("BENCH_JSON "):
+                data = json.loads(line.removeprefix("BENCH_JSON "))
+                errors = {
+                    key.removesuffix("_errors"): data.pop(key)
+                    for key in ("connect_errors", "read_errors", "write_errors", "status_errors")
+                }
+                errors["timeouts"] = data.pop("timeouts")
+                errors = {k: v for k, v in errors.items() if v}
+                return WrkResult(label=label, errors=errors, **data)
+        raise RuntimeError(f"wrk printed no summary for {label}:\n{output}")
+
+    def run(
+        self,
+        label: str,
+        url: str,
+        script: Path,
+        *,
+        connections: int,
+        seconds: float,
+        timeout_s: float = 10,
+        server_pid: int | None = None,
+    ) -> WrkResult:
+        """Run wrk; with *server_pid*, also the server's CPU time per request (user + system)."""
+        cmd = self.command(
+            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
+        )
+        cpu_before = process_cpu_seconds(server_pid) if server_pid else None
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise RuntimeError(f"wrk failed for {label}:\n{proc.stdout}{proc.stderr}")
+        result = self.parse(label, proc.stdout)
+        if server_pid and cpu_before is not None and result.requests:
+            used = process_cpu_seconds(server_pid) - cpu_before
+            result.cpu_us_per_request = used * 1e6 / result.requests
+        return result
+
+    def start(
+        self, url: str, script: Path, *, connections: int, seconds: float, timeout_s: float = 10
+    ) -> subprocess.Popen[str]:
+        cmd = self.command(
+            url, script, connections=connections, seconds=seconds, timeout_s=timeout_s
+        )
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+class Profiler:
+    """Optional: py-spy records the server while a measured wrk run lasts (on the load core)."""
+
+    def __init__(self, py_spy: str | None, out_dir: Path | None) -> None:
+        self.py_spy = py_spy
+        self.out_dir = out_dir
+
+    @contextlib.contextmanager
+    def record(self, server: Server, label: str, seconds: float) -> Iterator[None]:
+        if not self.py_spy or self.out_dir is None:
+            yield
+            return
+        out = self.out_dir / f"{label}.collapsed.txt"
+        cmd = ["taskset", "-c", LOAD_CORE, self.py_spy, "record", "--pid", str(server.proc.pid)]
+        cmd += ["--duration", str(max(1, round(seconds) - 1)), "--rate", "200", "--nonblocking"]
+        cmd += ["--format", "raw", "--output", str(out)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield
+        finally:
+            proc.wait()
+            log(f"py-spy profile of {server.name}: {out}")
+
+
+def measure_pair(
+    wrk: Wrk,
+    profiler: Profiler,
+    pair: list[tuple[Server, str, Path]],
+    *,
+    label: str,
+    rounds: int,
+    warmup: float,
+    seconds: float,
+    connections: int,
+) -> dict[str, list[WrkResult]]:
+    """Rounds of (warm-up, measure) for each side, alternating which side goes first."""
+    results: dict[str, list[WrkResult]] = {server.name: [] for server, _, _ in pair}
+    for round_no in range(rounds):
+        order = pair if round_no % 2 == 0 else list(reversed(pair))
+        for server, path, script in order:
+            url = server.base + path
+            wrk.run("warm-up", url, script, connections=connections, seconds=warmup)
+            with profiler.record(server, f"{label}-{server.name}-r{round_no}", seconds):
+                result = wrk.run(
+                    server.name,
+                    url,
+                    script,
+                    connections=connections,
+                    seconds=seconds,
+                    server_pid=server.proc.pid,
+                )
+            results[server.name].append(result)
+            log(f"{label} round {round_no + 1}/{rounds} {server.name}: {result.brief()}")
+    return results
+
+
+def cpu_ratio(measured: WrkResult, baseline: WrkResult) -> str:
+    """Baseline CPU per request over measured: the throughput ratio if the core were the limit."""
+    if not measured.cpu_us_per_request or not baseline.cpu_us_per_request:
+        return ""
+    return f" (CPU {baseline.cpu_us_per_request / measured.cpu_us_per_request:.2f})"
+
+
+def median_result(results: list[WrkResult]) -> WrkResult:
+    ordered = sorted(results, key=lambda r: r.rps)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def spread(results: list[WrkResult]) -> str:
+    rates = [r.rps for r in results]
+    if len(rates) < 2:
+        return ""
+    return f"{min(rates):,.0f}-{max(rates):,.0f}"
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    verdict: str
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = Row("figure", "measured", "baseline", "ratio", "target", "result")
+    table = [headers, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
+
+    def line(row: Row) -> str:
+        cells = [
+            getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths, strict=True)
+        ]
+        return "| " + " | ".join(cells) + " |"
+
+    print(line(headers))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+
+
+def versions(python: Path) -> str:
+    code = (
+        "import importlib.metadata as m, platform;"
+        "print(platform.python_version(), *(f'{p} {m.version(p)}' for p in "
+        "('fastapi','starlette','uvicorn','uvloop','httptools','sqlalchemy','asyncpg',"
+        "'pydantic','structlog','argon2-cffi')), sep=', ')"
+    )
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def app_setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip().upper(), value
+
+
+def add_app_env_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        type=app_setting,
+        metavar="NAME=VALUE",
+        help="extra setting for the app, repeatable: what a setting costs "
+        "(LOG_LEVEL=WARNING: no access lines; TELEMETRY_ENABLED=true: FastAPI's own telemetry)",
+    )
