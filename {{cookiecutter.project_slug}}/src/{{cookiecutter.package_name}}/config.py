@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="One statement's round trip, timed by the client (asyncpg's command_timeout): "
-        "also ends the wait on a connection whose link stalled mid-request.",
+        description="One statement's round trip, timed by the client (asyncpg's command_timeout), "
+        "so it also ends the wait on a link that stalled; closing that connection then takes up "
+        "to 2 s more (SQLAlchemy tries a graceful close first).",
     )
     db_ping_idle_seconds: float = Field(
         default=10.0,

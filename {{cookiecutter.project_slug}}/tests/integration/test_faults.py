@@ -210,7 +210,8 @@ async def test_a_stalled_link_gets_a_503_when_opening_a_connection_times_out(
         waited = time.monotonic() - started
 
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    error = response.json()["error"]
+    assert (error["code"], error.keys()) == ("SERVICE_UNAVAILABLE", {"code", "message", "details"})
     assert waited < 30  # sanity: the pool timeout (60 s) played no part
 
 
