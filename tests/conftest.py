@@ -100,9 +100,14 @@ def _asyncpg_url(url: str) -> str:
 
 
 async def _execute(sql: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_url(POSTGRES_ADMIN_URL), timeout=10)
+    await fetch_column(POSTGRES_ADMIN_URL, sql)
+
+
+async def fetch_column(url: str, sql: str, *arguments: Any) -> list[Any]:
+    """Run *sql* on the database *url* names; the first column of its rows."""
+    connection = await asyncpg.connect(_asyncpg_url(url), timeout=10)
     try:
-        await connection.execute(sql)
+        return [row[0] for row in await connection.fetch(sql, *arguments)]
     finally:
         await connection.close()
 

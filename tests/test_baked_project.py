@@ -1,6 +1,7 @@
 """The pairwise set of variants passes each variant's own checks: lint, types, tests (with the
 coverage gate) and migrations, on SQLite and, where the variant uses it, on PostgreSQL."""
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -10,7 +11,7 @@ import pytest
 
 from scripts.variants import Variant, load_hook, variant_id
 
-from .conftest import selected_variants, uses_postgresql
+from .conftest import fetch_column, selected_variants, uses_postgresql
 from .helpers import run
 
 pytestmark = pytest.mark.slow
@@ -81,11 +82,26 @@ def test_pytest_on_sqlite_meets_the_coverage_gate(project: Path) -> None:
     assert "Required test coverage of 90" in result.stdout
 
 
-def test_pytest_on_postgresql(project: Path, postgresql_url: str | None) -> None:
+def test_pytest_on_postgresql_leaves_the_named_database_alone(
+    project: Path, postgresql_url: str | None
+) -> None:
+    """TEST_DATABASE_URL names a server: the suite runs in a database it creates there and
+    drops; the database in the URL, here one with a table of the same name as the suite's,
+    keeps its rows."""
     if postgresql_url is None:
         assert_sqlite_only(project)
         return
+    asyncio.run(fetch_column(postgresql_url, "CREATE TABLE users (email text)"))
+    asyncio.run(fetch_column(postgresql_url, "INSERT INTO users VALUES ('keep@example.com')"))
+
     run(PYTEST, project, env={"TEST_DATABASE_URL": postgresql_url})
+
+    assert asyncio.run(fetch_column(postgresql_url, "SELECT email FROM users")) == [
+        "keep@example.com"
+    ]
+    named = postgresql_url.rsplit("/", 1)[1]
+    left_behind = "SELECT datname FROM pg_database WHERE starts_with(datname, $1)"
+    assert asyncio.run(fetch_column(postgresql_url, left_behind, f"{named}_test_")) == []
 
 
 def test_at_least_40_percent_of_tests_are_error_paths(project: Path) -> None:

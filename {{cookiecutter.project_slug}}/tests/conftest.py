@@ -1,10 +1,13 @@
 """Fixtures shared by every test: a database per run, emptied after each test, and clients.
 
-Tests run on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set, e.g.
-``TEST_DATABASE_URL=postgresql+asyncpg://postgres@localhost:5432/test uv run pytest``.
+Tests run on SQLite by default and on PostgreSQL when TEST_DATABASE_URL names a server, e.g.
+``TEST_DATABASE_URL=postgresql+asyncpg://postgres@localhost:5432/postgres uv run pytest``: the
+run creates a database of its own there and drops it at the end. The database the URL names is
+only where it connects to do so; its data is never touched.
 """
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,8 +16,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import delete
+from sqlalchemy import delete, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }}.config import (
     OWASP_MIN_ARGON2_MEMORY_KIB,
@@ -30,12 +34,42 @@ from .factories import DEFAULT_PASSWORD, ItemFactory, UserFactory
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server and make_url(server).get_backend_name() != "postgresql":
+        raise pytest.UsageError(
+            "TEST_DATABASE_URL names a PostgreSQL server; without it, tests run on SQLite"
+        )
+
+
+@asynccontextmanager
+async def database_of_our_own(server_url: str) -> AsyncIterator[str]:
+    """A new database on the server *server_url* points at, dropped on exit: its name is
+    the URL's database (only connected to, never changed) with a random suffix."""
+    server = make_url(server_url)
+    named = "".join(c if c.isalnum() else "_" for c in server.database or "postgres")
+    name = f"{named[:40]}_test_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        return configured
-    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A database the run creates, so it may drop whatever it likes: a new SQLite file, or a
+    new database on the PostgreSQL server TEST_DATABASE_URL points at."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    async with database_of_our_own(server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +77,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """The schema, created once per run from the models (migrations have tests of their own)."""
     engine = create_async_engine(database_url)
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()

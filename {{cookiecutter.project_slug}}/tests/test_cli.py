@@ -1,5 +1,11 @@
 """The management command that creates the first admin."""
 
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,17 +26,31 @@ def cli_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     monkeypatch.setenv("ADMIN_PASSWORD", DEFAULT_PASSWORD)
 
 
-@pytest.mark.usefixtures("cli_settings")
-async def test_create_admin_makes_an_admin(session: AsyncSession) -> None:
-    await cli.create_admin("Root@Example.com", DEFAULT_PASSWORD, "Root")
+async def test_create_admin_makes_an_admin(session: AsyncSession, settings: Settings) -> None:
+    await cli.create_admin(settings, "Root@Example.com", DEFAULT_PASSWORD, "Root")
 
     user = await UserRepository(session).get_by_email("root@example.com")
     assert user is not None
     assert user.role is Role.ADMIN
 
 
+async def test_create_admin_accepts_the_special_use_domains_the_settings_list(
+    session: AsyncSession, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(email_special_use_domains=["local"])
+
+    await cli.create_admin(settings, "admin@corp.local", DEFAULT_PASSWORD, None)
+
+    assert await UserRepository(session).get_by_email("admin@corp.local") is not None
+
+
 def test_get_settings_is_cached() -> None:
     assert get_settings() is get_settings()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.mark.error_path
@@ -40,21 +60,65 @@ class TestCreateAdminErrors:
         with pytest.raises(SystemExit, match="error: email"):
             cli.main(["create-admin", "--email", "not-an-email"])
 
+    @pytest.mark.usefixtures("cli_settings")
     def test_a_short_password_is_explained(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("ADMIN_PASSWORD", "short")
 
         with pytest.raises(SystemExit, match="error: password"):
             cli.main(["create-admin", "--email", "a@example.com"])
 
+    @pytest.mark.usefixtures("cli_settings")
+    def test_a_special_use_domain_is_refused_by_default(self) -> None:
+        with pytest.raises(SystemExit, match=r"error: .*special-use domain"):
+            cli.main(["create-admin", "--email", "admin@corp.local"])
+
+    @pytest.mark.usefixtures("cli_settings")
     def test_mismatched_prompted_passwords_are_refused(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+        monkeypatch.setattr("sys.stdin", Terminal())
         answers = iter([DEFAULT_PASSWORD, "something else entirely"])
         monkeypatch.setattr("getpass.getpass", lambda _: next(answers))
 
         with pytest.raises(SystemExit, match="do not match"):
             cli.main(["create-admin", "--email", "a@example.com"])
+
+    @pytest.mark.usefixtures("cli_settings")
+    def test_end_of_input_at_the_prompt_says_where_the_password_comes_from(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+        monkeypatch.setattr("sys.stdin", Terminal())
+
+        def end_of_input(_: str) -> str:
+            raise EOFError
+
+        monkeypatch.setattr("getpass.getpass", end_of_input)
+
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["create-admin", "--email", "a@example.com"])
+
+        assert exit_info.value.code == cli.NO_PASSWORD
+
+    def test_without_a_terminal_or_admin_password_it_says_how_to_give_one(
+        self, tmp_path: Path
+    ) -> None:
+        """As in CI or ``docker compose exec -T``: no prompt is possible."""
+        result = subprocess.run(  # noqa: S603 - the test's own command
+            [sys.executable, "-m", cli.__name__, "create-admin", "--email", "a@example.com"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # no .env there
+            env={"PATH": ""},
+            timeout=60,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == f"{cli.NO_PASSWORD}\n"
+        assert "ADMIN_PASSWORD" in result.stderr
 
     def test_a_missing_email_is_a_usage_error(self) -> None:
         with pytest.raises(SystemExit) as exit_info:

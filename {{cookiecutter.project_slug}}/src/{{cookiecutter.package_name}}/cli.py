@@ -8,25 +8,35 @@ import sys
 
 from pydantic import ValidationError
 
-from .config import get_settings
+from .config import Settings, get_settings
 from .core.database import create_engine, create_session_factory
-from .core.errors import ConflictError
+from .core.errors import AppError
 from .core.security import PasswordHasher, TokenCodec
 from .features.auth.schemas import RegisterRequest
 from .features.auth.service import AuthService
 from .features.users.models import Role
 from .features.users.principals import PrincipalCache
 
+NO_PASSWORD = (
+    "error: no password: set ADMIN_PASSWORD, "  # noqa: S105 - a message, not a password
+    "or run create-admin in a terminal to be asked for it"
+)
 
-async def create_admin(email: str, password: str, full_name: str | None) -> None:
+
+async def create_admin(
+    settings: Settings, email: str, password: str, full_name: str | None
+) -> None:
     """Create an account with the admin role (the registration rules apply to its fields)."""
     fields = RegisterRequest(email=email, password=password, full_name=full_name)
-    settings = get_settings()
     engine = create_engine(settings)
     try:
         async with create_session_factory(engine)() as session:
             service = AuthService(
-                session, PasswordHasher(settings), TokenCodec(settings), PrincipalCache(0)
+                session,
+                PasswordHasher(settings),
+                TokenCodec(settings),
+                PrincipalCache(0),
+                settings.email_special_use_domains,
             )
             await service.create_user(fields.email, fields.password, fields.full_name, Role.ADMIN)
     finally:
@@ -37,8 +47,15 @@ def _read_password() -> str:
     password = os.environ.get("ADMIN_PASSWORD")
     if password:
         return password
-    password = getpass.getpass("Password: ")
-    if password != getpass.getpass("Repeat password: "):
+    # Without a terminal getpass would read stdin, echoing, and fail at its end (EOFError).
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise SystemExit(NO_PASSWORD)
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat password: ")
+    except EOFError:  # Ctrl-D at the prompt
+        raise SystemExit(NO_PASSWORD) from None
+    if password != repeated:
         raise SystemExit("error: the passwords do not match")
     return password
 
@@ -52,13 +69,14 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--email", required=True)
     admin.add_argument("--full-name")
     args = parser.parse_args(argv)
+    settings = get_settings()  # invalid settings end here, before the password prompt
 
     try:
-        asyncio.run(create_admin(args.email, _read_password(), args.full_name))
+        asyncio.run(create_admin(settings, args.email, _read_password(), args.full_name))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SystemExit(f"error: {problems}") from None
-    except ConflictError as exc:
+    except AppError as exc:
         raise SystemExit(f"error: {exc.message}") from None
     sys.stdout.write(f"Created admin {args.email}\n")
 

@@ -1,14 +1,16 @@
 """Registration, login, refresh-token rotation and logout over HTTP."""
 
+from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
 from httpx import AsyncClient
 
+from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..conftest import TEST_JWT_SECRET, login
+from ..conftest import TEST_JWT_SECRET, login, serve
 from ..factories import DEFAULT_PASSWORD, UserFactory
 
 REGISTER = "/api/v1/auth/register"
@@ -33,6 +35,33 @@ async def test_register_creates_a_user_with_the_user_role(client: AsyncClient) -
     assert body["role"] == "user"
     assert "password" not in body
     assert "password_hash" not in body
+
+
+@pytest.mark.parametrize(
+    ("accepted", "email"),
+    [
+        ("local", "admin@corp.local"),
+        ("localhost,test", "admin@localhost"),
+        ("test", "u@myapp.test"),
+    ],
+)
+async def test_register_accepts_the_special_use_domains_the_settings_list(
+    make_settings: Callable[..., Settings], accepted: str, email: str
+) -> None:
+    async with serve(make_settings(email_special_use_domains=accepted)) as client:
+        response = await client.post(REGISTER, json={"email": email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 201
+    assert response.json()["email"] == email
+
+
+async def test_the_schema_says_which_email_addresses_are_accepted(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    email = schema["components"]["schemas"]["RegisterRequest"]["properties"]["email"]
+    assert email["format"] == "email"
+    assert ".local" in email["description"]
+    assert "EMAIL_SPECIAL_USE_DOMAINS" in email["description"]
 
 
 async def test_login_returns_a_token_pair(client: AsyncClient, user: User) -> None:
@@ -108,6 +137,30 @@ class TestAuthErrors:
 
         assert response.status_code == 422
         assert error_code(response) == "VALIDATION_ERROR"
+
+    @pytest.mark.parametrize("email", ["admin@corp.local", "user@myapp.test", "admin@localhost"])
+    async def test_register_refuses_special_use_domains_by_default(
+        self, client: AsyncClient, email: str
+    ) -> None:
+        response = await client.post(REGISTER, json={"email": email, "password": DEFAULT_PASSWORD})
+
+        assert response.status_code == 422
+        assert response.json()["error"] == {
+            "code": "INVALID_REQUEST",
+            "message": "Addresses at this special-use domain are not accepted here",
+            "details": {"field": "email"},
+        }
+
+    async def test_accepting_one_special_use_domain_accepts_no_other(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        async with serve(make_settings(email_special_use_domains="local")) as client:
+            response = await client.post(
+                REGISTER, json={"email": "user@myapp.test", "password": DEFAULT_PASSWORD}
+            )
+
+        assert response.status_code == 422
+        assert response.json()["error"]["details"] == {"field": "email"}
 
     @pytest.mark.parametrize("field", ["role", "is_active", "id"])
     async def test_register_rejects_server_owned_fields(

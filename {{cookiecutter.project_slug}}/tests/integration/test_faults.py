@@ -3,6 +3,7 @@ the same process serves again, without a restart."""
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -51,12 +52,14 @@ async def test_sqlite_service_recovers_when_its_volume_appears(
 
 
 class TcpProxy:
-    """A TCP proxy in front of the real database whose link can be cut and restored."""
+    """A TCP proxy in front of the real database whose link can be cut, stalled and restored."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
         self.port = 0  # where it listens, once started
         self.up = True
+        self.flowing = asyncio.Event()
+        self.flowing.set()
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
 
@@ -73,14 +76,23 @@ class TcpProxy:
     def cut(self) -> None:
         """Drop every open connection and refuse new ones, as a network partition would."""
         self.up = False
+        self.flowing.set()  # stalled connections wake up, to be closed
         for writer in self.writers:
             writer.close()
         self.writers.clear()
 
+    def stall(self) -> None:
+        """Accept connections and keep them open, but forward nothing, as a link that silently
+        drops packets (or a hung database host) would."""
+        self.flowing.clear()
+
     def restore(self) -> None:
         self.up = True
+        self.flowing.set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.add(writer)
+        await self.flowing.wait()
         if not self.up:
             writer.close()
             return
@@ -95,6 +107,9 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65_536):
+                await self.flowing.wait()
+                if not self.up:
+                    break
                 writer.write(data)
                 await writer.drain()
         finally:
@@ -108,8 +123,8 @@ requires_postgresql = pytest.mark.skipif(
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[TcpProxy]:
-    real = make_url(TEST_DATABASE_URL)
+async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+    real = make_url(database_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
     try:
@@ -118,17 +133,18 @@ async def proxy() -> AsyncIterator[TcpProxy]:
         await proxy.stop()
 
 
-def through(proxy: TcpProxy) -> str:
-    """TEST_DATABASE_URL, reached through *proxy*."""
-    url = make_url(TEST_DATABASE_URL).set(host="127.0.0.1", port=proxy.port)
+@pytest.fixture
+def proxied_url(proxy: TcpProxy, database_url: str) -> str:
+    """The test database, reached through *proxy*."""
+    url = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
     return url.render_as_string(hide_password=False)
 
 
 @requires_postgresql
 async def test_postgresql_service_recovers_after_a_network_partition(
-    make_settings: Callable[..., Settings], proxy: TcpProxy
+    make_settings: Callable[..., Settings], proxy: TcpProxy, proxied_url: str
 ) -> None:
-    async with serve(make_settings(database_url=through(proxy))) as client:
+    async with serve(make_settings(database_url=proxied_url)) as client:
         before = await client.get("/ready")
         proxy.cut()
         ready_while_down = await client.get("/ready")
@@ -156,13 +172,14 @@ async def test_postgresql_service_recovers_after_a_network_partition(
 async def test_a_pooled_connection_that_broke_while_idle(
     make_settings: Callable[..., Settings],
     proxy: TcpProxy,
+    proxied_url: str,
     ping_idle_seconds: float,
     first_status: int,
 ) -> None:
     """A connection that broke while idle (the database restarted, a proxy timed it out) is
     caught by the idle check and replaced unseen. Unchecked, it fails one request with a 503,
     which discards the pool: the next request is served."""
-    settings = make_settings(database_url=through(proxy), db_ping_idle_seconds=ping_idle_seconds)
+    settings = make_settings(database_url=proxied_url, db_ping_idle_seconds=ping_idle_seconds)
     async with serve(settings) as client:
         before = await client.get("/ready")
         proxy.cut()
@@ -172,3 +189,52 @@ async def test_a_pooled_connection_that_broke_while_idle(
 
     assert before.status_code == 200
     assert (first.status_code, second.status_code) == (first_status, 200)
+
+
+@requires_postgresql
+async def test_a_stalled_link_gets_a_503_when_opening_a_connection_times_out(
+    make_settings: Callable[..., Settings], proxy: TcpProxy, proxied_url: str
+) -> None:
+    """The link accepts connections and forwards nothing (packets silently dropped, a hung
+    host): opening a connection gives up after DB_CONNECT_TIMEOUT_SECONDS, not after the
+    pool's timeout, and the request gets a 503."""
+    settings = make_settings(
+        database_url=proxied_url, db_connect_timeout_seconds=0.2, db_pool_timeout_seconds=60
+    )
+    proxy.stall()
+    async with serve(settings) as client:
+        started = time.monotonic()
+        response = await client.post(
+            "/api/v1/auth/login", data={"username": "a@example.com", "password": "x"}
+        )
+        waited = time.monotonic() - started
+
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert (error["code"], error.keys()) == ("SERVICE_UNAVAILABLE", {"code", "message", "details"})
+    assert waited < 30  # sanity: the pool timeout (60 s) played no part
+
+
+@requires_postgresql
+async def test_a_link_that_stalls_under_a_pooled_connection_gets_a_503(
+    make_settings: Callable[..., Settings], proxy: TcpProxy, proxied_url: str
+) -> None:
+    """The link of a pooled connection stalls: the statement gives up after
+    DB_STATEMENT_TIMEOUT_SECONDS, the request gets a 503, and once the link flows again the
+    service serves."""
+    settings = make_settings(
+        database_url=proxied_url,
+        db_connect_timeout_seconds=0.2,
+        db_statement_timeout_seconds=0.2,
+        db_pool_timeout_seconds=60,
+    )
+    account = {"email": "a@example.com", "password": DEFAULT_PASSWORD}
+    async with serve(settings) as client:
+        before = await client.post(REGISTER, json=account)
+        proxy.stall()
+        while_stalled = await client.post(REGISTER, json={**account, "email": "b@example.com"})
+        proxy.restore()
+        after = await client.post(REGISTER, json={**account, "email": "c@example.com"})
+
+    assert (before.status_code, while_stalled.status_code, after.status_code) == (201, 503, 201)
+    assert while_stalled.json()["error"]["code"] == "SERVICE_UNAVAILABLE"

@@ -20,7 +20,11 @@ bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
     resources = resources_of(request)
     return AuthService(
-        session, resources.password_hasher, resources.token_codec, resources.principals
+        session,
+        resources.password_hasher,
+        resources.token_codec,
+        resources.principals,
+        resources.settings.email_special_use_domains,
     )
 
 

@@ -2,8 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from ...core.emails import EmailAddress
 from ...core.schemas import NO_NUL, VISIBLE_TEXT
 
 MIN_PASSWORD_LENGTH = 12
@@ -14,7 +15,7 @@ MAX_PASSWORD_LENGTH = 128
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     password: str = Field(
         min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL
     )

@@ -1,13 +1,15 @@
 """Business rules of authentication: accounts, credentials and refresh-token families."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core import security
 from ...core.database import utc_now
-from ...core.errors import ConflictError
+from ...core.emails import is_refused
+from ...core.errors import ConflictError, InvalidRequestError
 from ...core.security import PasswordHasher, TokenCodec, TokenType
 from ..users.models import Role, User
 from ..users.principals import Principal, PrincipalCache
@@ -25,11 +27,13 @@ class AuthService:
         hasher: PasswordHasher,
         codec: TokenCodec,
         principals: PrincipalCache,
+        special_use_domains: Collection[str] = (),
     ) -> None:
         self.session = session
         self.hasher = hasher
         self.codec = codec
         self.principals = principals
+        self.special_use_domains = special_use_domains  # accepted for new accounts
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
 
@@ -37,6 +41,11 @@ class AuthService:
         self, email: str, password: str, full_name: str | None = None, role: Role = Role.USER
     ) -> User:
         email = email.lower()
+        if is_refused(email, self.special_use_domains):
+            raise InvalidRequestError(
+                "Addresses at this special-use domain are not accepted here",
+                details={"field": "email"},
+            )
         if await self.users.get_by_email(email) is not None:
             raise ConflictError("This email is already registered", details={"field": "email"})
         user = User(
