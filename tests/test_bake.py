@@ -5,7 +5,7 @@ from pathlib import Path
 
 from scripts.variants import TEMPLATE_DIR
 
-from .helpers import run
+from .support import run
 
 
 def test_the_package_is_named_from_the_slug(default_project: Path) -> None:

@@ -11,8 +11,7 @@ import pytest
 
 from scripts.variants import Variant, load_hook, variant_id
 
-from .conftest import fetch_column, selected_variants, uses_postgresql
-from .helpers import run
+from .support import fetch_column, run, selected_variants, uses_postgresql
 
 pytestmark = pytest.mark.slow
 

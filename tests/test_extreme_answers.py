@@ -11,7 +11,7 @@ from jinja2 import Environment
 from local_extensions import python_string
 from scripts.variants import all_variants, load_hook
 
-from .helpers import run
+from .support import run
 
 MAX_LENGTH = load_hook("pre_gen_project").MAX_NAME_LENGTH
 EXTREME_ANSWERS = {

@@ -22,8 +22,7 @@ from scripts.variants import (
     variant_id,
 )
 
-from .conftest import uses_postgresql
-from .helpers import run
+from .support import run, uses_postgresql
 
 VARIANTS = all_variants()
 # GitHub Actions expressions (${{ ... }}) are meant to survive the bake.
