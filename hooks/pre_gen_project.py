@@ -24,6 +24,7 @@ RESERVED_NAMES = frozenset(
         "coverage",
         "email_validator",
         "fastapi",
+        "fastapi_swagger",
         "httpx",
         "jwt",
         "migrations",
