@@ -29,8 +29,6 @@ ASSET_TYPES = {
     "favicon-32x32.png": "image/png",
 }
 CACHE_FOR_A_YEAR = "public, max-age=31536000, immutable"
-# Swagger UI would otherwise send the document to validator.swagger.io for a badge.
-SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -65,25 +63,26 @@ def content_security_policy(html: str) -> str:
 def add_docs(app: FastAPI) -> None:
     """Serve Swagger UI at /docs, with its OAuth2 redirect page and its files."""
     assets = swagger_ui_files()
-    by_name = {posixpath.basename(path): path for path in assets}
-    # URLs relative to the page: they hold under any path prefix a proxy adds.
-    page_folder = posixpath.dirname(DOCS_PATH)
-    relative = {name: posixpath.relpath(path, page_folder) for name, path in by_name.items()}
+    url = {posixpath.basename(path): _from_the_page(path) for path in assets}
     page = get_swagger_ui_html(
-        openapi_url=posixpath.relpath(app.openapi_url or "/openapi.json", page_folder),
+        openapi_url=_from_the_page(app.openapi_url or "/openapi.json"),
         title=f"{app.title} - Swagger UI",
-        swagger_js_url=relative["swagger-ui-bundle.js"],
-        swagger_css_url=relative["swagger-ui.css"],
-        swagger_favicon_url=relative["favicon-32x32.png"],
+        swagger_js_url=url["swagger-ui-bundle.js"],
+        swagger_css_url=url["swagger-ui.css"],
+        swagger_favicon_url=url["favicon-32x32.png"],
         # Used by OAuth2 flows that redirect (this API's password flow does not).
         oauth2_redirect_url=OAUTH2_REDIRECT_PATH,
-        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
     )
     redirect_page = get_swagger_ui_oauth2_redirect_html()
     app.add_route(DOCS_PATH, _html(bytes(page.body)), include_in_schema=False)
     app.add_route(OAUTH2_REDIRECT_PATH, _html(bytes(redirect_page.body)), include_in_schema=False)
     for path, (content, media_type) in assets.items():
         app.add_route(path, _asset(content, media_type), include_in_schema=False)
+
+
+def _from_the_page(path: str) -> str:
+    """*path* relative to the docs page, so that it holds under any prefix a proxy adds."""
+    return posixpath.relpath(path, posixpath.dirname(DOCS_PATH))
 
 
 def _html(body: bytes) -> _Endpoint:
