@@ -41,6 +41,7 @@ DEPENDENCY_NAMES = frozenset(
         "dotenv",
         "email_validator",
         "fastapi",
+        "fastapi_swagger",
         "graphql",
         "greenlet",
         "h11",

@@ -2,12 +2,14 @@
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .config import Settings
+from .core.openapi import fails_with
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .features.users.principals import PrincipalCache
@@ -36,6 +38,7 @@ def resources_of(request: Request) -> Resources:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
+@fails_with(HTTPStatus.SERVICE_UNAVAILABLE)  # the database may be unreachable
 async def get_session(request: Request) -> AsyncGenerator[AsyncSession, None]:
     """One session per request; services commit, anything left uncommitted is rolled back.
 

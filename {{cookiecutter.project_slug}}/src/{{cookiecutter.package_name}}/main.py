@@ -11,9 +11,11 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from .config import Settings, get_settings
 from .core.database import create_engine, create_read_session_factory, create_session_factory
-from .core.errors import ERROR_RESPONSES, register_error_handlers
+from .core.docs import add_docs
+from .core.errors import register_error_handlers
 from .core.logging import access_log, configure_logging
 from .core.middleware import EdgeMiddleware
+from .core.openapi import API_DESCRIPTION, DocumentedRoute
 from .core.rate_limit import RateLimiter
 from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
@@ -67,21 +69,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)
     app = FastAPI(
         title=settings.app_name,
+        description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if settings.serve_docs else None,
+        docs_url=None,  # served by add_docs, below
         redoc_url=None,
         openapi_url="/openapi.json" if settings.serve_docs else None,
         generate_unique_id_function=_operation_id,
-        responses=ERROR_RESPONSES,
         telemetry=None if settings.telemetry_enabled else TELEMETRY_OFF,
     )
     app.state.settings = settings
+    app.router.route_class = DocumentedRoute  # for the probes, on the app's own router
     register_error_handlers(app)
 
     # One level of inclusion at most: each level is matched again on every request.
     add_probes(app)
     for router in (auth_router, users_router, items_router):
         app.include_router(router, prefix="/api/v1")
+    if settings.serve_docs:
+        add_docs(app)  # after the API: matched last
 
     if settings.gzip_min_bytes is not None:
         app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)

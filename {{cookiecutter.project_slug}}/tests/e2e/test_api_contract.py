@@ -6,6 +6,8 @@ schemas, invalid data rejected, and a 401 when the credentials are left out.
 """
 
 import asyncio
+import copy
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from schemathesis.core.failures import FailureGroup
 from schemathesis.python import asgi
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -68,6 +71,21 @@ def test_every_operation_honours_its_schema(
     case: schemathesis.Case[Any], served_app: FastAPI, admin_token: str
 ) -> None:
     case.call_and_validate(app=served_app, headers={"Authorization": f"Bearer {admin_token}"})
+
+
+@pytest.mark.error_path
+def test_a_status_the_schema_does_not_list_fails_the_contract(
+    served_app: FastAPI, admin_token: str
+) -> None:
+    """The status-code check is on (schemathesis.toml): an operation that answered a status its
+    responses leave out would fail the test above."""
+    document = copy.deepcopy(schema.raw_schema)
+    del document["paths"]["/api/v1/items/{item_id}"]["get"]["responses"]["404"]
+    operation = schemathesis.openapi.from_dict(document)["/api/v1/items/{item_id}"]["GET"]
+    case = operation.Case(path_parameters={"item_id": str(uuid.uuid4())})
+
+    with pytest.raises(FailureGroup, match="Undocumented status code"):
+        case.call_and_validate(app=served_app, headers={"Authorization": f"Bearer {admin_token}"})
 
 
 def test_item_lifecycles_follow_the_schema_links(

@@ -1,12 +1,14 @@
 """Who is calling: the current user, role checks, and the auth rate limit."""
 
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from ...core.openapi import fails_with
 from ...dependencies import SessionDep, resources_of
 from ..users.models import Role
 from ..users.principals import Principal
@@ -47,6 +49,7 @@ CurrentUser = Annotated[Principal, Depends(get_current_user)]
 def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only users holding one of *roles* (403 otherwise)."""
 
+    @fails_with(HTTPStatus.FORBIDDEN)
     async def check_role(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise PermissionDeniedError(
@@ -61,6 +64,7 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 
+@fails_with(HTTPStatus.TOO_MANY_REQUESTS)
 async def auth_rate_limit(request: Request) -> None:
     """Limit credential-guessing endpoints per client address and endpoint."""
     client = request.client.host if request.client else "unknown"

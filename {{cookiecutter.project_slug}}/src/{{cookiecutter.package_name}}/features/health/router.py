@@ -1,5 +1,6 @@
 """Liveness (is the process up?) and readiness (can it serve traffic?) probes."""
 
+from http import HTTPStatus
 from typing import Literal
 
 import anyio
@@ -10,11 +11,26 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...core.errors import ErrorEnvelope, ServiceUnavailableError
+from ...core.openapi import Responses
 from ...dependencies import resources_of
 
 logger = structlog.get_logger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 2.0
+NOT_READY_EXAMPLE = {
+    "error": {
+        "code": "SERVICE_UNAVAILABLE",
+        "message": "The service is not ready",
+        "details": {"checks": {"database": "error"}},
+    }
+}
+NOT_READY: Responses = {
+    HTTPStatus.SERVICE_UNAVAILABLE: {
+        "model": ErrorEnvelope,
+        "description": "Not ready: details.checks has the result of each check",
+        "content": {"application/json": {"example": NOT_READY_EXAMPLE}},
+    }
+}
 
 
 class HealthStatus(BaseModel):
@@ -30,11 +46,7 @@ def add_probes(app: FastAPI) -> None:
     """Add the probes to the app's own router. Orchestrators and load balancers call them every
     few seconds, and each level of router inclusion is matched again on every request."""
     app.get("/health", tags=["health"])(health)
-    app.get(
-        "/ready",
-        tags=["health"],
-        responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
-    )(ready)
+    app.get("/ready", tags=["health"], responses=NOT_READY)(ready)
 
 
 async def health() -> HealthStatus:

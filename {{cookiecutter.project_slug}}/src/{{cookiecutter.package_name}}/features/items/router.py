@@ -1,16 +1,18 @@
 """Items API: create, read, update, delete and list your items (admins: everyone's)."""
 
 import uuid
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from ...core.openapi import DocumentedRoute, errors
 from ...core.pagination import MAX_PAGE_SIZE, CursorPage, Page, PageParamsDep
 from ..auth.dependencies import CurrentUser
 from .dependencies import ItemFiltersDep, ItemServiceDep
 from .schemas import ItemCreate, ItemResponse, ItemSort, ItemUpdate
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], route_class=DocumentedRoute)
 
 # OpenAPI links: what a client (or a stateful test) can do with the item it just created.
 _ITEM_ID = {"item_id": "$response.body#/id"}
@@ -19,6 +21,8 @@ CREATED_ITEM_LINKS = {
     "UpdateItem": {"operationId": "items-update_item", "parameters": _ITEM_ID},
     "DeleteItem": {"operationId": "items-delete_item", "parameters": _ITEM_ID},
 }
+# Only admins may list another user's items (the owner_id filter).
+OWNER_FILTER_REFUSED = errors(HTTPStatus.FORBIDDEN)
 
 
 @router.post(
@@ -31,7 +35,7 @@ async def create_item(body: ItemCreate, user: CurrentUser, service: ItemServiceD
     return ItemResponse.model_validate(await service.create(user, body))
 
 
-@router.get("")
+@router.get("", responses=OWNER_FILTER_REFUSED)
 async def list_items(
     user: CurrentUser,
     service: ItemServiceDep,
@@ -46,7 +50,7 @@ async def list_items(
     return Page.build([ItemResponse.model_validate(item) for item in items], total, params)
 
 
-@router.get("/cursor")
+@router.get("/cursor", responses=OWNER_FILTER_REFUSED)
 async def list_items_by_cursor(
     user: CurrentUser,
     service: ItemServiceDep,
@@ -63,13 +67,13 @@ async def list_items_by_cursor(
     )
 
 
-@router.get("/{item_id:uuid}")
+@router.get("/{item_id:uuid}", responses=errors(HTTPStatus.NOT_FOUND))
 async def read_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
     """Return one item."""
     return ItemResponse.model_validate(await service.get(user, item_id))
 
 
-@router.patch("/{item_id:uuid}")
+@router.patch("/{item_id:uuid}", responses=errors(HTTPStatus.NOT_FOUND))
 async def update_item(
     item_id: uuid.UUID, body: ItemUpdate, user: CurrentUser, service: ItemServiceDep
 ) -> ItemResponse:
@@ -77,7 +81,11 @@ async def update_item(
     return ItemResponse.model_validate(await service.update(user, item_id, body))
 
 
-@router.delete("/{item_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{item_id:uuid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(HTTPStatus.NOT_FOUND),
+)
 async def delete_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> None:
     """Delete an item."""
     await service.delete(user, item_id)

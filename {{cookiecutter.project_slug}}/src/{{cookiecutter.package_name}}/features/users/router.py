@@ -1,24 +1,29 @@
 """Users API: your own profile, and user management for admins."""
 
 import uuid
+from http import HTTPStatus
 
 from fastapi import APIRouter
 
+from ...core.openapi import DocumentedRoute, errors
 from ...core.pagination import Page, PageParamsDep
 from ..auth.dependencies import AdminUser, CurrentUser
 from .dependencies import UserServiceDep
 from .schemas import RoleUpdate, UserResponse, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=DocumentedRoute)
+
+# The account may be gone while its token is still valid (and its role still cached).
+ACCOUNT_GONE = errors(HTTPStatus.NOT_FOUND)
 
 
-@router.get("/me")
+@router.get("/me", responses=ACCOUNT_GONE)
 async def read_me(user: CurrentUser, service: UserServiceDep) -> UserResponse:
     """Return the signed-in user's profile."""
     return UserResponse.model_validate(await service.profile(user))
 
 
-@router.patch("/me")
+@router.patch("/me", responses=ACCOUNT_GONE)
 async def update_me(
     changes: UserUpdate, user: CurrentUser, service: UserServiceDep
 ) -> UserResponse:
@@ -35,7 +40,7 @@ async def list_users(
     return Page.build([UserResponse.model_validate(u) for u in users], total, params)
 
 
-@router.patch("/{user_id:uuid}/role")
+@router.patch("/{user_id:uuid}/role", responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT))
 async def change_role(
     user_id: uuid.UUID, body: RoleUpdate, _: AdminUser, service: UserServiceDep
 ) -> UserResponse:

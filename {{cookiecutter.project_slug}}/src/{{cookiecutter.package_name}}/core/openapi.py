@@ -1,0 +1,176 @@
+"""What each operation documents: the error statuses it can really return, in the envelope.
+
+Generated clients and the contract tests (tests/e2e/test_api_contract.py) take the list of an
+operation's responses at its word, so it names what the operation can return and nothing else:
+
+- every operation: 500, the unexpected failure (not ``5XX``: the service sends no other 5xx but
+  the 503s documented where they happen; a proxy's 502 or 504 is neither its nor enveloped);
+- a request body: 400 (it cannot be parsed: not UTF-8, a multipart body without a boundary),
+  413 (too large) and 422 (invalid);
+- parameters: 422. FastAPI documents a 422 of its own, with another body, on any operation with
+  parameters, so a path parameter counts even when its convertor (``{id:uuid}``) already turns
+  a malformed value into a 404;
+- a security scheme (the padlock in /docs): 401;
+- a dependency marked with :func:`fails_with` (role check 403, rate limit 429, database
+  session 503): its statuses;
+- the rest, which only the route knows, on the route: ``responses=errors(HTTPStatus.NOT_FOUND)``.
+
+Answers that no operation gives are in :data:`API_DESCRIPTION` instead: the 405 for a method a
+path does not offer (that method is not an operation: a client calling a documented one never
+gets it), and the refusals of requests that never reach an operation.
+"""
+
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
+
+from .errors import ErrorEnvelope
+
+API_DESCRIPTION = """\
+Every error has one body: `{"error": {"code", "message", "details"}}`. Each operation lists the \
+statuses it can return. A request may also be refused before it reaches an operation: 400 \
+`INVALID_HOST` for a `Host` the service does not answer to, 404 for an unknown path, 405 with an \
+`Allow` header for a method the path does not offer, 413 for a body over the size limit."""
+
+type Responses = dict[int | str, dict[str, Any]]
+
+# Per status: the description, then an example of the envelope as the service sends it.
+_ERRORS: dict[HTTPStatus, tuple[str, str, str, dict[str, Any]]] = {
+    HTTPStatus.BAD_REQUEST: (
+        "The body cannot be parsed",
+        "BAD_REQUEST",
+        "There was an error parsing the body",
+        {},
+    ),
+    HTTPStatus.UNAUTHORIZED: (
+        "Missing, invalid or expired credentials",
+        "UNAUTHORIZED",
+        "Could not validate credentials",
+        {},
+    ),
+    HTTPStatus.FORBIDDEN: (
+        "The signed-in user may not do this",
+        "FORBIDDEN",
+        "You do not have permission to do this",
+        {"required_roles": ["admin"]},
+    ),
+    HTTPStatus.NOT_FOUND: (
+        "No such resource, or not one the caller may see",
+        "NOT_FOUND",
+        "Item not found",
+        {"resource": "Item"},
+    ),
+    HTTPStatus.CONFLICT: (
+        "The change conflicts with the current state",
+        "CONFLICT",
+        "This email is already registered",
+        {"field": "email"},
+    ),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: (
+        "The body is over MAX_REQUEST_BODY_BYTES",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "The request body exceeds 1048576 bytes",
+        {},
+    ),
+    HTTPStatus.UNPROCESSABLE_ENTITY: (
+        "The request is invalid; details.errors names each field",
+        "VALIDATION_ERROR",
+        "The request is invalid",
+        {"errors": [{"field": "body.title", "message": "Field required", "type": "missing"}]},
+    ),
+    HTTPStatus.TOO_MANY_REQUESTS: (
+        "Too many requests; retry after Retry-After seconds",
+        "RATE_LIMITED",
+        "Too many requests, retry later",
+        {"retry_after": 6},
+    ),
+    HTTPStatus.INTERNAL_SERVER_ERROR: (
+        "An unexpected error; the response says nothing of its cause",
+        "INTERNAL_ERROR",
+        "An unexpected error occurred",
+        {},
+    ),
+    HTTPStatus.SERVICE_UNAVAILABLE: (
+        "The database is unavailable; retry after Retry-After seconds",
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable, retry later",
+        {},
+    ),
+}
+
+_MARK = "documented_error_statuses"
+
+
+def errors(*statuses: HTTPStatus) -> Responses:
+    """The ``responses=`` of a route that can also fail with *statuses*, each in the envelope."""
+    return {int(status): _error_response(status) for status in statuses}
+
+
+def _error_response(status: HTTPStatus) -> dict[str, Any]:
+    description, code, message, details = _ERRORS.get(
+        status, (status.phrase, status.name, status.phrase, {})
+    )
+    example = {"error": {"code": code, "message": message, "details": details}}
+    return {
+        "model": ErrorEnvelope,
+        "description": description,
+        "content": {"application/json": {"example": example}},
+    }
+
+
+def fails_with[F: Callable[..., Any]](*statuses: HTTPStatus) -> Callable[[F], F]:
+    """Mark a dependency that can answer *statuses*: every operation that uses it, however
+    indirectly, documents them."""
+
+    def mark(dependency: F) -> F:
+        setattr(dependency, _MARK, frozenset(statuses))
+        return dependency
+
+    return mark
+
+
+class DocumentedRoute(APIRoute):
+    """An APIRoute whose OpenAPI responses list the errors it can return (the rules above),
+    sorted by status. Use it as the ``route_class`` of every router."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        declared: Responses = self.responses
+        implied = errors(*(status for status in implied_errors(self) if status not in declared))
+        if implied:
+            responses = dict(sorted({**implied, **declared}.items(), key=lambda kv: str(kv[0])))
+            # FastAPI reads the responses while it builds the route: build it again with them.
+            super().__init__(path, endpoint, **{**options, "responses": responses})
+
+
+def implied_errors(route: APIRoute) -> set[HTTPStatus]:
+    """What *route* can answer because of what it reads and depends on."""
+    implied = {HTTPStatus.INTERNAL_SERVER_ERROR}
+    if route.body_field is not None:
+        implied |= {
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        }
+    for dependant in _dependants(route.dependant):
+        if (
+            dependant.path_params
+            or dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+        ):
+            implied.add(HTTPStatus.UNPROCESSABLE_ENTITY)
+        if isinstance(dependant.call, SecurityBase):
+            implied.add(HTTPStatus.UNAUTHORIZED)
+        implied |= getattr(dependant.call, _MARK, frozenset())
+    return implied
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for dependency in dependant.dependencies:
+        yield from _dependants(dependency)

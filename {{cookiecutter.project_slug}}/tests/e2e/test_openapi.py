@@ -1,0 +1,112 @@
+"""The OpenAPI document: each operation lists the statuses it can return, and only those."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.openapi import DocumentedRoute, errors, fails_with
+from {{ cookiecutter.package_name }}.main import create_app
+
+# The rules (core/openapi.py): 500 everywhere; a body adds 400, 413 and 422; parameters 422; a
+# bearer token 401; the database 503; the rest is declared by the route. No operation can
+# answer 405: a method a path does not offer is not one of its operations.
+EXPECTED_STATUSES: dict[tuple[str, str], set[int]] = {
+    ("GET", "/health"): {200, 500},
+    ("GET", "/ready"): {200, 500, 503},
+    ("POST", "/api/v1/auth/register"): {201, 400, 409, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/auth/login"): {200, 400, 401, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/auth/refresh"): {200, 400, 401, 413, 422, 500, 503},
+    ("POST", "/api/v1/auth/logout"): {204, 400, 401, 413, 422, 500, 503},
+    ("GET", "/api/v1/users/me"): {200, 401, 404, 500, 503},
+    ("PATCH", "/api/v1/users/me"): {200, 400, 401, 404, 413, 422, 500, 503},
+    ("GET", "/api/v1/users"): {200, 401, 403, 422, 500, 503},
+    ("PATCH", "/api/v1/users/{user_id}/role"): {200, 400, 401, 403, 404, 409, 413, 422, 500, 503},
+    ("POST", "/api/v1/items"): {201, 400, 401, 413, 422, 500, 503},
+    ("GET", "/api/v1/items"): {200, 401, 403, 422, 500, 503},
+    ("GET", "/api/v1/items/cursor"): {200, 401, 403, 422, 500, 503},
+    # FastAPI documents a 422 wherever there is a parameter, even one its route already checks.
+    ("GET", "/api/v1/items/{item_id}"): {200, 401, 404, 422, 500, 503},
+    ("PATCH", "/api/v1/items/{item_id}"): {200, 400, 401, 404, 413, 422, 500, 503},
+    ("DELETE", "/api/v1/items/{item_id}"): {204, 401, 404, 422, 500, 503},
+}
+ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, by_method in document["paths"].items()
+        for method, operation in by_method.items()
+    }
+
+
+def documented_statuses(document: dict[str, Any]) -> dict[tuple[str, str], set[int]]:
+    return {
+        operation: {int(status) for status in described["responses"]}
+        for operation, described in operations(document).items()
+    }
+
+
+@pytest.fixture
+def document(settings: Settings) -> dict[str, Any]:
+    return create_app(settings).openapi()
+
+
+def test_each_operation_documents_exactly_the_statuses_it_can_return(
+    document: dict[str, Any],
+) -> None:
+    assert documented_statuses(document) == EXPECTED_STATUSES
+
+
+def test_every_documented_error_shows_the_envelope(document: dict[str, Any]) -> None:
+    for operation, described in operations(document).items():
+        for status, response in described["responses"].items():
+            if int(status) < HTTPStatus.BAD_REQUEST:
+                continue
+            content = response["content"]["application/json"]
+            assert content["schema"] == ENVELOPE, (operation, status)
+            assert content["example"]["error"].keys() == {"code", "message", "details"}
+    # FastAPI's own validation error body, which the service never sends, is not described.
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_the_api_description_covers_what_no_operation_returns(document: dict[str, Any]) -> None:
+    description = document["info"]["description"]
+
+    assert "405" in description
+    assert "`Allow`" in description
+
+
+class Note(BaseModel):
+    text: str
+
+
+def test_a_new_route_documents_what_its_body_and_dependencies_imply() -> None:
+    """What a newcomer's routes get from the rules, and from one declaration."""
+
+    @fails_with(HTTPStatus.TOO_MANY_REQUESTS)
+    async def throttled() -> None:
+        return None
+
+    async def guarded(_: Annotated[None, Depends(throttled)]) -> None:
+        return None
+
+    app = FastAPI()
+    app.router.route_class = DocumentedRoute
+
+    @app.get("/plain")
+    async def plain() -> None:
+        return None
+
+    @app.post("/notes", responses=errors(HTTPStatus.CONFLICT))
+    async def add_note(note: Note, _: Annotated[None, Depends(guarded)]) -> None:
+        return None
+
+    assert documented_statuses(app.openapi()) == {
+        ("GET", "/plain"): {200, 500},
+        ("POST", "/notes"): {200, 400, 409, 413, 422, 429, 500},
+    }
