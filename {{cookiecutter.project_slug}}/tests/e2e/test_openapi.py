@@ -8,7 +8,11 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.openapi import DocumentedRoute, errors, fails_with
+from {{ cookiecutter.package_name }}.core.openapi import (
+    DocumentedRoute,
+    errors,
+    fails_with,
+)
 from {{ cookiecutter.package_name }}.main import create_app
 
 # The rules (core/openapi.py): 500 everywhere; a body adds 400, 413 and 422; parameters 422; a
