@@ -40,6 +40,7 @@ DEPENDENCY_NAMES = frozenset(
         "dns",
         "dotenv",
         "email_validator",
+        "execnet",
         "fastapi",
         "fastapi_swagger",
         "graphql",
@@ -98,6 +99,7 @@ DEPENDENCY_NAMES = frozenset(
         "watchfiles",
         "websockets",
         "werkzeug",
+        "xdist",
         "yaml",
     }
 )

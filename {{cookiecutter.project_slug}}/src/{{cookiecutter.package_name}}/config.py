@@ -114,8 +114,16 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=7)
 
-    argon2_memory_kib: int = Field(default=65_536, ge=OWASP_MIN_ARGON2_MEMORY_KIB)
-    argon2_time_cost: int = Field(default=3, ge=OWASP_MIN_ARGON2_TIME_COST)
+    argon2_memory_kib: int = Field(
+        default=65_536,
+        ge=8,
+        description=f"At least {OWASP_MIN_ARGON2_MEMORY_KIB} (OWASP) outside ENVIRONMENT=test.",
+    )
+    argon2_time_cost: int = Field(
+        default=3,
+        ge=1,
+        description=f"At least {OWASP_MIN_ARGON2_TIME_COST} (OWASP) outside ENVIRONMENT=test.",
+    )
     argon2_parallelism: int = Field(default=1, ge=1)
     password_hash_concurrency: int = Field(
         default=2, ge=1, description="Password hashes computed at once per worker process."
@@ -181,6 +189,18 @@ class Settings(BaseSettings):
         production = info.data.get("environment") is Environment.PRODUCTION
         if production and secret == DEVELOPMENT_JWT_SECRET:
             raise ValueError("must be set to a random value in production")
+        return value
+
+    @field_validator("argon2_memory_kib", "argon2_time_cost")
+    @classmethod
+    def owasp_hashing_outside_tests(cls, value: int, info: ValidationInfo) -> int:
+        """Tests may hash cheaply (hundreds of accounts per run); nothing else may."""
+        minimum = {
+            "argon2_memory_kib": OWASP_MIN_ARGON2_MEMORY_KIB,
+            "argon2_time_cost": OWASP_MIN_ARGON2_TIME_COST,
+        }[str(info.field_name)]
+        if value < minimum and info.data.get("environment") is not Environment.TEST:
+            raise ValueError(f"must be at least {minimum} (OWASP) outside ENVIRONMENT=test")
         return value
 
     @field_validator("email_special_use_domains")

@@ -61,7 +61,7 @@ def admin_token(settings: Settings, admin: User) -> str:
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     # The same examples on every run: CI stays reproducible (raise max_examples to explore).
     derandomize=True,
@@ -103,7 +103,7 @@ def test_item_lifecycles_follow_the_schema_links(
 
     ItemLifecycles.run(
         settings=settings(
-            max_examples=25,
+            max_examples=12,
             stateful_step_count=6,
             deadline=None,
             derandomize=True,

@@ -114,6 +114,23 @@ class TestUnsafeSettings:
         with pytest.raises(ValidationError):
             settings(**values)
 
+    @pytest.mark.parametrize("environment", ["development", "staging", "production"])
+    def test_hashing_below_the_owasp_minimum_is_refused_outside_tests(
+        self, environment: str
+    ) -> None:
+        with pytest.raises(ValidationError) as refused:
+            settings(
+                **{**PRODUCTION, "environment": environment},
+                jwt_secret=STRONG_SECRET,
+                argon2_memory_kib=8,
+                argon2_time_cost=1,
+            )
+
+        assert {error["loc"][0] for error in refused.value.errors()} == {
+            "argon2_memory_kib",
+            "argon2_time_cost",
+        }
+
 
 SECRET_URL = "postgresql+asyncpg://app:hunter2-db-password@db/app"
 
