@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import delete, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -30,9 +30,8 @@ from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models import Base
 
-from .factories import DEFAULT_PASSWORD, ItemFactory, UserFactory
-
-TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+from .factories import ItemFactory, UserFactory
+from .support import TEST_JWT_SECRET, FakeClock, bearer, client_for
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,16 +89,6 @@ async def _empty_tables(engine: AsyncEngine) -> AsyncIterator[None]:
     async with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(delete(table))
-
-
-class FakeClock:
-    """A clock that moves only when a test moves it (``clock.now += 5``)."""
-
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -171,37 +160,10 @@ def items(resources: Resources) -> ItemFactory:
     return ItemFactory(resources)
 
 
-def client_for(app: FastAPI, base_url: str = "http://testserver") -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=app), base_url=base_url)
-
-
-@asynccontextmanager
-async def serve(
-    settings: Settings, base_url: str = "http://testserver"
-) -> AsyncIterator[AsyncClient]:
-    """A client of a separate app built for *settings* (for tests of one configuration)."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), client_for(app, base_url) as client:
-        yield client
-
-
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with client_for(app) as client:
         yield client
-
-
-async def login(client: AsyncClient, email: str, password: str = DEFAULT_PASSWORD) -> Any:
-    response = await client.post(
-        "/api/v1/auth/login", data={"username": email, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def bearer(client: AsyncClient, user: User) -> dict[str, str]:
-    tokens = await login(client, user.email)
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 @pytest.fixture

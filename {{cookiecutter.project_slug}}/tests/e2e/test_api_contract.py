@@ -28,7 +28,7 @@ from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models import Base
 
-from ..conftest import TEST_JWT_SECRET
+from ..support import TEST_JWT_SECRET
 
 # email-validator refuses special-use domains (.test, .invalid, .localhost) that JSON Schema's
 # "email" format allows: generate addresses a real user could have.

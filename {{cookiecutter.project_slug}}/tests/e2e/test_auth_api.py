@@ -10,8 +10,8 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..conftest import TEST_JWT_SECRET, login, serve
 from ..factories import DEFAULT_PASSWORD, UserFactory
+from ..support import TEST_JWT_SECRET, login, serve
 
 REGISTER = "/api/v1/auth/register"
 REFRESH = "/api/v1/auth/refresh"

@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.docs import swagger_ui_files
 
-from ..conftest import serve
+from ..support import serve
 
 DOCS_PAGES = ["/docs", "/docs/oauth2-redirect"]
 MEDIA_TYPES = {
@@ -111,3 +111,19 @@ async def test_with_the_docs_off_their_pages_and_files_are_404_envelopes(
 
     assert [answer.status_code for answer in answers] == [404] * len(answers)
     assert {answer.json()["error"]["code"] for answer in answers} == {"NOT_FOUND"}
+
+
+async def test_docs_are_served_outside_production(client: AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.error_path
+async def test_docs_are_hidden_in_production(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(environment="production", jwt_secret="p" * 40)
+    async with serve(settings) as production:
+        response = await production.get("/docs")
+
+    assert response.status_code == 404

@@ -8,8 +8,8 @@ from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..conftest import bearer
 from ..factories import ItemFactory, UserFactory
+from ..support import bearer
 
 ITEMS = "/api/v1/items"
 

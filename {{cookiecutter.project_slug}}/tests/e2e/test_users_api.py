@@ -12,8 +12,8 @@ from {{ cookiecutter.package_name }}.core.base import col
 from {{ cookiecutter.package_name }}.dependencies import Resources
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 
-from ..conftest import bearer, serve
 from ..factories import UserFactory
+from ..support import bearer, serve
 
 ME = "/api/v1/users/me"
 USERS = "/api/v1/users"

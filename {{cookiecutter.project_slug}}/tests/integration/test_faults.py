@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.models import Base
 
-from ..conftest import serve
 from ..factories import DEFAULT_PASSWORD
+from ..support import serve
 
 pytestmark = pytest.mark.error_path
 

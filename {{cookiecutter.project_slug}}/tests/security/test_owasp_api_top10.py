@@ -17,8 +17,8 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.database import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..conftest import TEST_JWT_SECRET, bearer, login, serve
 from ..factories import DEFAULT_PASSWORD, ItemFactory, UserFactory
+from ..support import TEST_JWT_SECRET, bearer, login, serve
 
 pytestmark = pytest.mark.error_path
 

@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.core.cache import ExpiringCache
 
-from ..conftest import FakeClock
+from ..support import FakeClock
 
 
 def test_an_entry_is_served_until_its_expiry(clock: FakeClock) -> None:

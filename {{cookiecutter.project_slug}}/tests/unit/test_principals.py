@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.features.users.principals import (
     PrincipalCache,
 )
 
-from ..conftest import FakeClock
+from ..support import FakeClock
 
 
 def principal(role: Role = Role.USER) -> Principal:

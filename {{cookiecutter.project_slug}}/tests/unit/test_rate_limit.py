@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 
-from ..conftest import FakeClock
+from ..support import FakeClock
 
 
 def test_a_burst_is_allowed(clock: FakeClock) -> None:

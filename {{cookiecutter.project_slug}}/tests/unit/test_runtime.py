@@ -8,7 +8,7 @@ import pytest
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.runtime import tune_garbage_collector
 
-from ..conftest import serve
+from ..support import serve
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.core.security import (
     TokenType,
 )
 
-from ..conftest import FakeClock
+from ..support import FakeClock
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 
