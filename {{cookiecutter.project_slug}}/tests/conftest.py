@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.config import (
     Settings,
 )
 from {{ cookiecutter.package_name }}.dependencies import Resources
+from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models import Base
@@ -142,6 +143,13 @@ async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]
 def resources(app: FastAPI) -> Resources:
     resources: Resources = app.state.resources
     return resources
+
+
+@pytest.fixture
+def principals(app: FastAPI) -> PrincipalCache:
+    """The app's cache of principals (the auth feature's own resource)."""
+    cache: PrincipalCache = app.state.principals
+    return cache
 
 
 @pytest.fixture

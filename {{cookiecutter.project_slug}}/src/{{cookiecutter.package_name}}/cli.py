@@ -12,10 +12,10 @@ from .config import Settings, get_settings
 from .core.database import create_engine, create_session_factory
 from .core.errors import AppError
 from .core.security import PasswordHasher, TokenCodec
+from .features.auth.principals import PrincipalCache
 from .features.auth.schemas import RegisterRequest
 from .features.auth.service import AuthService
 from .features.users.models import Role
-from .features.users.principals import PrincipalCache
 
 NO_PASSWORD = (
     "error: no password: set ADMIN_PASSWORD, "  # noqa: S105 - a message, not a password

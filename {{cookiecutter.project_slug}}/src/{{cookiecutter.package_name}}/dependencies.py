@@ -12,7 +12,6 @@ from .config import Settings
 from .core.openapi import fails_with
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
-from .features.users.principals import PrincipalCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,6 @@ class Resources:
     password_hasher: PasswordHasher
     token_codec: TokenCodec
     auth_rate_limiter: RateLimiter
-    principals: PrincipalCache
 
 
 # Each dependency FastAPI resolves costs about 10 us per request, so resources are read off the

@@ -20,10 +20,10 @@ from .core.rate_limit import RateLimiter
 from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
+from .features.auth.principals import PrincipalCache
 from .features.auth.router import router as auth_router
 from .features.health.router import add_probes
 from .features.items.router import router as items_router
-from .features.users.principals import PrincipalCache
 from .features.users.router import router as users_router
 
 logger = structlog.get_logger(__name__)
@@ -51,8 +51,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         auth_rate_limiter=RateLimiter(
             per_minute=settings.auth_rate_limit_per_minute, burst=settings.auth_rate_limit_burst
         ),
-        principals=PrincipalCache(settings.auth_user_cache_seconds),
     )
+    app.state.principals = PrincipalCache(settings.auth_user_cache_seconds)
     restore_garbage_collector = tune_garbage_collector(settings)
     logger.info("startup", environment=settings.environment.value)
     try:

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.dependencies import Resources
+from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
 from {{ cookiecutter.package_name }}.features.users.models import User
 
 from ..factories import ItemFactory
@@ -39,12 +40,13 @@ def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
 async def test_reading_an_item_takes_a_fixed_number_of_statements(
     client: AsyncClient,
     resources: Resources,
+    principals: PrincipalCache,
     user: User,
     user_headers: dict[str, str],
     items: ItemFactory,
 ) -> None:
     item = await items.create(user)
-    resources.principals.evict(user.id)
+    principals.evict(user.id)
 
     with recorded_statements(resources.engine) as cold:
         first = await client.get(f"/api/v1/items/{item.id}", headers=user_headers)

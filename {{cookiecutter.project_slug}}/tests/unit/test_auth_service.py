@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.features.auth.exceptions import (
     InvalidTokenError,
 )
 from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
+from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
 from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 from {{ cookiecutter.package_name }}.features.users.models import Role
 
@@ -22,10 +23,8 @@ from ..factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture
-def service(session: AsyncSession, resources: Resources) -> AuthService:
-    return AuthService(
-        session, resources.password_hasher, resources.token_codec, resources.principals
-    )
+def service(session: AsyncSession, resources: Resources, principals: PrincipalCache) -> AuthService:
+    return AuthService(session, resources.password_hasher, resources.token_codec, principals)
 
 
 async def test_create_user_normalizes_the_email(service: AuthService) -> None:

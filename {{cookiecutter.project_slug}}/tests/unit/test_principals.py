@@ -4,11 +4,11 @@ import uuid
 
 import pytest
 
-from {{ cookiecutter.package_name }}.features.users.models import Role
-from {{ cookiecutter.package_name }}.features.users.principals import (
+from {{ cookiecutter.package_name }}.features.auth.principals import (
     Principal,
     PrincipalCache,
 )
+from {{ cookiecutter.package_name }}.features.users.models import Role
 
 from ..support import FakeClock
 

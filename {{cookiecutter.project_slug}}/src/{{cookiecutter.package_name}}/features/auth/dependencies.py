@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -11,12 +11,17 @@ from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimit
 from ...core.openapi import fails_with
 from ...dependencies import SessionDep, resources_of
 from ..users.models import Role
-from ..users.principals import Principal
+from .principals import Principal, PrincipalCache
 from .service import AuthService
 
 LOGIN_PATH = "/api/v1/auth/login"
 # auto_error=False: a missing token is answered by our envelope, not FastAPI's default body.
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
+
+
+def principals_of(request: Request) -> PrincipalCache:
+    """This feature's own process-wide resource, set by the lifespan in main.py."""
+    return cast(PrincipalCache, request.app.state.principals)
 
 
 async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
@@ -25,7 +30,7 @@ async def get_auth_service(request: Request, session: SessionDep) -> AuthService
         session,
         resources.password_hasher,
         resources.token_codec,
-        resources.principals,
+        principals_of(request),
         resources.settings.email_special_use_domains,
     )
 

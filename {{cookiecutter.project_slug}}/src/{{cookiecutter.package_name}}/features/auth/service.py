@@ -12,10 +12,10 @@ from ...core.emails import is_refused
 from ...core.errors import ConflictError, InvalidRequestError
 from ...core.security import PasswordHasher, TokenCodec, TokenType
 from ..users.models import Role, User
-from ..users.principals import Principal, PrincipalCache
 from ..users.repository import UserRepository
 from .exceptions import InvalidCredentialsError, InvalidTokenError
 from .models import RefreshToken
+from .principals import Principal, PrincipalCache
 from .repository import RefreshTokenRepository
 from .schemas import TokenPair
 

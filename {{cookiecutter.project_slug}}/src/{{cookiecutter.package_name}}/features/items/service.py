@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.errors import NotFoundError, PermissionDeniedError
 from ...core.pagination import Cursor, PageParams
+from ..auth.principals import Principal
 from ..users.models import Role
-from ..users.principals import Principal
 from .models import Item
 from .repository import ItemRepository
 from .schemas import ItemCreate, ItemFilters, ItemSort, ItemUpdate

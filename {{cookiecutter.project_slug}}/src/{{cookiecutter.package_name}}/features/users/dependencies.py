@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from ...dependencies import SessionDep, resources_of
+from ...dependencies import SessionDep
 from .service import UserService
 
 
-async def get_user_service(request: Request, session: SessionDep) -> UserService:
-    return UserService(session, resources_of(request).principals)
+async def get_user_service(session: SessionDep) -> UserService:
+    return UserService(session)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

@@ -6,17 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.errors import ConflictError, NotFoundError
 from ...core.pagination import PageParams
+from ..auth.principals import Principal
 from .models import Role, User
-from .principals import Principal, PrincipalCache
 from .repository import UserRepository
 from .schemas import UserUpdate
 
 
 class UserService:
-    def __init__(self, session: AsyncSession, principals: PrincipalCache) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.users = UserRepository(session)
-        self.principals = principals
 
     async def profile(self, principal: Principal) -> User:
         """The caller's whole account."""
@@ -47,6 +46,7 @@ class UserService:
         ):
             raise ConflictError("The last admin cannot be demoted", details={"field": "role"})
         user.role = role
+        # The commit evicts the user's cached principal in this process at once (the session
+        # events of features/auth/principals.py); other processes follow within the cache TTL.
         await self.session.commit()
-        self.principals.evict(user_id)  # this process at once; the others within the cache TTL
         return user

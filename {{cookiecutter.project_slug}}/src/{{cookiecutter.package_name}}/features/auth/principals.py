@@ -1,13 +1,22 @@
-"""The caller as authorization sees it, and a short-lived per-process cache of it."""
+"""The caller as authorization sees it, and a short-lived per-process cache of it.
+
+The cache keeps itself honest: whatever commits a change to a user's role or active flag (the
+users feature, the CLI, an admin script), through any session of this process, evicts that user
+from every cache of the process (the session events at the end of this module).
+"""
 
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
 from ...core.cache import ExpiringCache
-from .models import Role, User
+from ..users.models import Role, User
 
 MAX_CACHED_PRINCIPALS = 10_000
 
@@ -36,9 +45,9 @@ class PrincipalCache:
     """Principals of active users, kept for ``ttl_seconds`` from the read of their row.
 
     Without it every authenticated request reads its user's row: a database round trip as costly
-    as the request's own query. The price is staleness: a role change made in this process evicts
-    the entry at once, but other worker processes may act on the old role or active flag for up
-    to ``ttl_seconds``. ``ttl_seconds=0`` turns the cache off.
+    as the request's own query. The price is staleness: a role or active-flag change committed in
+    this process evicts the entry at once, but other worker processes may act on the old values
+    for up to ``ttl_seconds``. ``ttl_seconds=0`` turns the cache off.
 
     Take a ``ticket()`` before reading the row and ``put`` with it: if anything was evicted
     meanwhile, the row read may predate that change, and it is not cached.
@@ -54,6 +63,7 @@ class PrincipalCache:
         self.ttl_seconds = ttl_seconds
         self._cache = ExpiringCache[uuid.UUID, Principal](max_entries, clock=clock)
         self._evictions = 0
+        _LIVE_CACHES.add(self)
 
     def get(self, user_id: uuid.UUID) -> Principal | None:
         return self._cache.get(user_id)
@@ -71,3 +81,36 @@ class PrincipalCache:
 
     def __len__(self) -> int:
         return len(self._cache)
+
+
+# Every cache alive in this process; an app's cache leaves with the app.
+_LIVE_CACHES: "weakref.WeakSet[PrincipalCache]" = weakref.WeakSet()
+# The users a session flushed access changes of, forgotten by every cache once it commits.
+_CHANGED_USERS = "principals.changed_users"
+_ACCESS_ATTRIBUTES = ("role", "is_active")
+
+
+def _changes_access(user: User) -> bool:
+    state = inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in _ACCESS_ATTRIBUTES)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_access_changes(session: Session, _: UOWTransaction) -> None:
+    changed = {
+        user.id for user in session.dirty if isinstance(user, User) and _changes_access(user)
+    } | {user.id for user in session.deleted if isinstance(user, User)}
+    if changed:
+        session.info.setdefault(_CHANGED_USERS, set()).update(changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _evict_committed_changes(session: Session) -> None:
+    for user_id in session.info.pop(_CHANGED_USERS, ()):
+        for cache in list(_LIVE_CACHES):
+            cache.evict(user_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_changes(session: Session) -> None:
+    session.info.pop(_CHANGED_USERS, None)

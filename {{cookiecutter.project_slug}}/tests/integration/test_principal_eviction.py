@@ -1,0 +1,81 @@
+"""A committed change to a user's role or active flag, made through any session of the process,
+evicts the user's cached principal at once; nothing else does."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.features.auth.principals import Principal, PrincipalCache
+from {{ cookiecutter.package_name }}.features.users.models import Role, User
+
+
+@pytest.fixture
+def cached(principals: PrincipalCache) -> Callable[[User], None]:
+    def cache(user: User) -> None:
+        principals.put(Principal.of(user), principals.ticket())
+        assert principals.get(user.id) is not None
+
+    return cache
+
+
+@pytest.mark.parametrize(
+    "change", [{"role": Role.ADMIN}, {"is_active": False}], ids=["role", "active-flag"]
+)
+async def test_a_committed_access_change_evicts_the_principal(
+    session: AsyncSession,
+    principals: PrincipalCache,
+    cached: Callable[[User], None],
+    user: User,
+    change: dict[str, Any],
+) -> None:
+    cached(user)
+    row = await session.get(User, user.id)
+    assert row is not None
+
+    for name, value in change.items():
+        setattr(row, name, value)
+    await session.commit()
+
+    assert principals.get(user.id) is None
+
+
+async def test_deleting_the_user_evicts_the_principal(
+    session: AsyncSession, principals: PrincipalCache, cached: Callable[[User], None], user: User
+) -> None:
+    cached(user)
+    row = await session.get(User, user.id)
+
+    await session.delete(row)
+    await session.commit()
+
+    assert principals.get(user.id) is None
+
+
+@pytest.mark.error_path
+async def test_a_rolled_back_change_keeps_the_principal(
+    session: AsyncSession, principals: PrincipalCache, cached: Callable[[User], None], user: User
+) -> None:
+    cached(user)
+    row = await session.get(User, user.id)
+    assert row is not None
+
+    row.role = Role.ADMIN
+    await session.flush()
+    await session.rollback()
+
+    assert principals.get(user.id) == Principal(id=user.id, role=Role.USER)
+
+
+async def test_a_change_to_other_fields_keeps_the_principal(
+    session: AsyncSession, principals: PrincipalCache, cached: Callable[[User], None], user: User
+) -> None:
+    cached(user)
+    row = await session.get(User, user.id)
+    assert row is not None
+
+    row.full_name = "Renamed"
+    await session.commit()
+
+    assert principals.get(user.id) is not None
