@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.pagination import Cursor
 from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.features.auth.repository import (

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 
 from ..factories import DEFAULT_PASSWORD, ItemFactory, UserFactory

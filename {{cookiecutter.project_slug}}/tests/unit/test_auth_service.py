@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.errors import ConflictError
 from {{ cookiecutter.package_name }}.core.security import TokenType
 from {{ cookiecutter.package_name }}.dependencies import Resources

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.database import utc_now
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.security import (
     InvalidTokenError,
     PasswordHasher,

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import MetaData, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .database import NAMING_CONVENTION, UTCDateTime, utc_now
+from .clock import utc_now
+from .columns import NAMING_CONVENTION, UTCDateTime
 
 
 class Base(DeclarativeBase):

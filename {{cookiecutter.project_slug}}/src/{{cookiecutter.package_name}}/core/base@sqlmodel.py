@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel, col
 
-from .database import NAMING_CONVENTION, UTCDateTime, utc_now
+from .clock import utc_now
+from .columns import NAMING_CONVENTION, UTCDateTime
 
 __all__ = ["Base", "Timestamps", "UUIDPrimaryKey", "col"]
 

@@ -1,12 +1,9 @@
-"""Engine, sessions and the column types every model shares. Nothing connects at import time."""
+"""Engine and sessions, tuned per backend. Nothing connects at import time."""
 
 import time
-from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, event, exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,52 +12,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-from sqlalchemy.types import TypeDecorator
 
 from ..config import Settings
 
-# Stable constraint names, so Alembic can alter and drop them (SQLite batch mode needs them).
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite stores none; we restore it)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def enum_as_string[E: StrEnum](enum: type[E]) -> Enum:
-    """An enum stored as its values in a short VARCHAR: no native type to migrate when it grows."""
-    return Enum(
-        enum,
-        native_enum=False,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:

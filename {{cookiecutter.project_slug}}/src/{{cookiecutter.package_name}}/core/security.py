@@ -16,7 +16,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from ..config import Settings
 from .cache import ExpiringCache
-from .database import utc_now
+from .clock import utc_now
 
 
 class PasswordHasher:

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...core.base import Base
-from ...core.database import utc_now
+from ...core.clock import utc_now
 
 
 class RefreshToken(Base):

@@ -7,7 +7,8 @@ from sqlalchemy import Index
 from sqlmodel import Field
 
 from ...core.base import Base
-from ...core.database import UTCDateTime, utc_now
+from ...core.clock import utc_now
+from ...core.columns import UTCDateTime
 
 
 class RefreshToken(Base, table=True):

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core import security
-from ...core.database import utc_now
+from ...core.clock import utc_now
 from ...core.emails import is_refused
 from ...core.errors import ConflictError, InvalidRequestError
 from ...core.security import PasswordHasher, TokenCodec, TokenType

@@ -7,7 +7,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
-from ...core.database import enum_as_string
+from ...core.columns import enum_as_string
 
 
 class ItemStatus(StrEnum):

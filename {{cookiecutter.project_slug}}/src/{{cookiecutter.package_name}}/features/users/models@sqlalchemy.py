@@ -6,7 +6,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
-from ...core.database import enum_as_string
+from ...core.columns import enum_as_string
 
 
 class Role(StrEnum):

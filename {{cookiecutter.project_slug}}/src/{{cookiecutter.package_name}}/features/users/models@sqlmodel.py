@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlmodel import Field
 
 from ...core.base import Base, Timestamps, UUIDPrimaryKey
-from ...core.database import enum_as_string
+from ...core.columns import enum_as_string
 
 
 class Role(StrEnum):
