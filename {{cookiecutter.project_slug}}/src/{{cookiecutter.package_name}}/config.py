@@ -148,6 +148,20 @@ class Settings(BaseSettings):
     cors_origins: CommaSeparated = Field(default_factory=list)
     allowed_hosts: CommaSeparated = Field(default_factory=lambda: ["*"])
     max_request_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    request_body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="The whole request body must arrive within this time of the app starting to "
+        "read it, or the request gets 408 and its connection is closed.",
+    )
+    max_request_header_count: int = Field(
+        default=100, ge=1, description="Requests with more headers get 431."
+    )
+    max_request_header_bytes: int = Field(
+        default=16_384,
+        ge=1_024,
+        description="Requests whose header names and values add up to more bytes get 431.",
+    )
     gzip_min_bytes: int | None = Field(
         default=None,
         ge=0,

@@ -21,6 +21,9 @@ def edge(allowed_hosts: list[str]) -> EdgeMiddleware:
         ok,
         allowed_hosts=allowed_hosts,
         max_body_bytes=1024,
+        max_header_count=100,
+        max_header_bytes=16_384,
+        body_timeout_seconds=10,
         access_log=lambda method, path, status, duration_ms: None,
     )
 

@@ -9,6 +9,7 @@ headers that act on them. Starlette's base HTTP middleware class would be slower
 contextvars.
 """
 
+import asyncio
 import os
 import re
 import time
@@ -36,6 +37,10 @@ type _Header = tuple[bytes, bytes]
 HSTS_HEADER: _Header = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 NO_STORE: _Header = (b"cache-control", b"no-store")
 VARY_ORIGIN: _Header = (b"vary", b"Origin")
+CONNECTION_CLOSE: _Header = (b"connection", b"close")
+# In HTTP/1 a request without Content-Length or Transfer-Encoding has no body, and only closing
+# the connection skips the rest of a body.
+HTTP1_VERSIONS = ("1.1", "1.0")
 
 MAX_KNOWN_HOSTS = 64
 MAX_HOST_BYTES = 253 + len(":65535")  # a DNS name and a port: longer values are not remembered
@@ -48,18 +53,26 @@ CORS_EXPOSED_HEADERS = ("X-Request-ID", "Retry-After")
 class EdgeMiddleware:
     """What every HTTP request goes through, in this order:
 
-    1. an unlisted ``Host`` is refused with 400 (``*.example.com`` matches subdomains);
-    2. a body declared (or streamed) over ``max_body_bytes`` is refused with 413;
-    3. a well-formed ``X-Request-ID`` is kept, or one is created, added to every structlog line
+    1. more than ``max_header_count`` request headers, or names and values adding up to more
+       than ``max_header_bytes``, are refused with 431;
+    2. an unlisted ``Host`` is refused with 400 (``*.example.com`` matches subdomains);
+    3. a body declared (or streamed) over ``max_body_bytes`` is refused with 413, and one that
+       has not all arrived ``body_timeout_seconds`` after the app began to read it gets 408;
+       a response sent before its request's body was read to the end closes the connection
+       (the rest of that body would otherwise keep it busy);
+    4. a well-formed ``X-Request-ID`` is kept, or one is created, added to every structlog line
        of the request and returned;
-    4. a request with an ``Origin`` goes through CORS (a refused preflight gets the envelope);
-    5. every response, errors included, gets the request id, the security headers for its
+    5. a request with an ``Origin`` goes through CORS (a refused preflight gets the envelope);
+    6. every response, errors included, gets the request id, the security headers for its
        kind (HTML and redirects add the referrer and opener policies; with ``hsts``, HSTS when the
        request came over HTTPS) and ``Cache-Control: no-store`` unless the route set its own
        (then, with CORS on, ``Vary: Origin``);
-    6. an exception that escapes the app is logged with its traceback and answered with the
+    7. an exception that escapes the app is logged with its traceback and answered with the
        generic 500 envelope, so the client never sees the cause;
-    7. one access log line.
+    8. one access log line.
+
+    uvicorn bounds neither the size nor the number of request headers (h11 only the part of a
+    head that has not fully arrived), nor the time a request body takes: hence 1 and 3.
     """
 
     def __init__(
@@ -68,6 +81,9 @@ class EdgeMiddleware:
         *,
         allowed_hosts: Sequence[str] = ("*",),
         max_body_bytes: int,
+        max_header_count: int,
+        max_header_bytes: int,
+        body_timeout_seconds: float,
         access_log: AccessLog,
         cors_origins: Sequence[str] = (),
         hsts: bool = False,
@@ -75,6 +91,9 @@ class EdgeMiddleware:
         self.app = app
         self.access_log = access_log
         self.max_body_bytes = max_body_bytes
+        self.max_header_count = max_header_count
+        self.max_header_bytes = max_header_bytes
+        self.body_timeout_seconds = body_timeout_seconds
         self.any_host = "*" in allowed_hosts
         self.known_hosts: set[bytes] = set()  # Host values already allowed: checked once
         self.exact_hosts = frozenset(host for host in allowed_hosts if not host.startswith("*."))
@@ -112,13 +131,25 @@ class EdgeMiddleware:
             return
         started = time.perf_counter_ns()
         # One pass over the request headers, for every step.
-        host, request_id, origin, content_length = _edge_headers(scope)
+        request_headers = scope["headers"]
+        host, request_id, origin, content_length, transfer_encoding, header_bytes = _edge_headers(
+            request_headers
+        )
         request_id_text = new_request_id() if request_id is None else _request_id(request_id)
         own_headers = [(b"x-request-id", request_id_text.encode())]
         if self.hsts and scope.get("scheme") == "https":  # optional in ASGI
             own_headers.append(HSTS_HEADER)
         # CORS adds Vary itself when there is an Origin; caches must key on it either way.
         vary_origin = self.cors is not None and origin is None
+        # Only a request that may have a body pays for reading it under a deadline.
+        http1 = scope.get("http_version") in HTTP1_VERSIONS
+        if content_length is None:  # chunked, HTTP/2, or no body at all
+            may_have_body = transfer_encoding is not None or not http1
+        else:
+            may_have_body = content_length != b"0"
+        body = None
+        if may_have_body:
+            receive = body = _RequestBody(receive, self.body_timeout_seconds, self.max_body_bytes)
         status = 500
         response_started = False
 
@@ -129,17 +160,17 @@ class EdgeMiddleware:
                 response_started = True
                 headers = self._secured(message.get("headers") or (), scope["path"], vary_origin)
                 headers += own_headers
+                if body is not None and not body.complete and http1:
+                    headers.append(CONNECTION_CLOSE)  # HTTP/2 ends just the stream, by itself
                 message["headers"] = headers
             await send(message)
 
         token = request_id_var.set(request_id_text)
         try:
-            refusal = self._refusal(host, content_length)
+            refusal = self._refusal(host, content_length, len(request_headers), header_bytes)
             if refusal is not None:
                 await refusal(scope, receive, send_with_headers)
                 return
-            if content_length is None:  # chunked, HTTP/2 or none: count bytes as they arrive
-                receive = self._limited(receive)
             app = self.cors if self.cors is not None and origin is not None else self.app
             await app(scope, receive, send_with_headers)
         except Exception:
@@ -178,13 +209,27 @@ class EdgeMiddleware:
             secured += self.docs_headers if path in DOCS_PATHS else self.html_headers
         return secured
 
-    def _refusal(self, host: bytes | None, content_length: bytes | None) -> Response | None:
+    def _refusal(
+        self, host: bytes | None, content_length: bytes | None, header_count: int, header_bytes: int
+    ) -> Response | None:
+        if header_count > self.max_header_count:
+            return error_response(
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                f"The request has more than {self.max_header_count} headers",
+            )
+        if header_bytes > self.max_header_bytes:
+            return error_response(
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                f"The request headers exceed {self.max_header_bytes} bytes",
+            )
         if not (self.any_host or host in self.known_hosts or self._host_allowed(host)):
             return error_response(400, "INVALID_HOST", "Invalid host header")
         if content_length is not None and (
             not content_length.isdigit() or int(content_length) > self.max_body_bytes
         ):
-            return error_response(413, "REQUEST_ENTITY_TOO_LARGE", self._too_large_message)
+            return error_response(413, "REQUEST_ENTITY_TOO_LARGE", _too_large(self.max_body_bytes))
         return None
 
     def _host_allowed(self, host: bytes | None) -> bool:
@@ -197,33 +242,61 @@ class EdgeMiddleware:
             self.known_hosts.add(host)
         return allowed
 
-    def _limited(self, receive: Receive) -> Receive:
-        received = 0
 
-        async def receive_limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    # FastAPI lets HTTPException raised while reading the body through unchanged.
-                    raise HTTPException(413, self._too_large_message)
-            return message
+def _too_large(max_body_bytes: int) -> str:
+    return f"The request body exceeds {max_body_bytes} bytes"
 
-        return receive_limited
 
-    @property
-    def _too_large_message(self) -> str:
-        return f"The request body exceeds {self.max_body_bytes} bytes"
+class _RequestBody:
+    """The ``receive`` of a request that may have a body: the body must arrive in full within
+    *timeout* seconds of the app's first read, and stay within *max_bytes* (a declared
+    Content-Length was checked before; a body without one is counted as it arrives).
+
+    One deadline for the whole body rather than one per read: a client that sends a byte every
+    few seconds passes any per-read timeout and holds the connection for as long as it likes.
+    The errors are raised as ``HTTPException``, which FastAPI lets through unchanged from
+    reading the body, so the app's handler answers them in the envelope.
+    """
+
+    __slots__ = ("_deadline", "_max_bytes", "_receive", "_received", "_timeout", "complete")
+
+    def __init__(self, receive: Receive, timeout: float, max_bytes: int) -> None:
+        self._receive = receive
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._deadline: float | None = None
+        self._received = 0
+        self.complete = False
+
+    async def __call__(self) -> Message:
+        if self.complete:  # after the body, only a disconnect can come: no deadline for it
+            return await self._receive()
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self._timeout
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
+        except TimeoutError:
+            detail = f"The request body did not arrive within {self._timeout:g} seconds"
+            raise HTTPException(408, detail) from None
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._max_bytes:
+                raise HTTPException(413, _too_large(self._max_bytes))
+            self.complete = not message.get("more_body", False)
+        return message
 
 
 type _Value = bytes | None
 
 
-def _edge_headers(scope: Scope) -> tuple[_Value, _Value, _Value, _Value]:
-    """Host, X-Request-ID, Origin and Content-Length."""
-    host = request_id = origin = content_length = None
-    for name, value in scope["headers"]:
+def _edge_headers(headers: Sequence[_Header]) -> tuple[_Value, _Value, _Value, _Value, _Value, int]:
+    """Host, X-Request-ID, Origin, Content-Length, Transfer-Encoding, and the bytes of every
+    header's name and value."""
+    host = request_id = origin = content_length = transfer_encoding = None
+    size = 0
+    for name, value in headers:
+        size += len(name) + len(value)
         if name == b"host":
             host = value
         elif name == b"x-request-id":
@@ -232,7 +305,9 @@ def _edge_headers(scope: Scope) -> tuple[_Value, _Value, _Value, _Value]:
             origin = value
         elif name == b"content-length":
             content_length = value
-    return host, request_id, origin, content_length
+        elif name == b"transfer-encoding":
+            transfer_encoding = value
+    return host, request_id, origin, content_length, transfer_encoding, size
 
 
 def _request_id(candidate: bytes) -> str:
