@@ -15,26 +15,38 @@ from {{ cookiecutter.package_name }}.core.openapi import (
 )
 from {{ cookiecutter.package_name }}.main import create_app
 
-# The rules (core/openapi.py): 500 everywhere; a body adds 400, 413 and 422; parameters 422; a
+# The rules (core/openapi.py): 500 everywhere; a body adds 400, 408, 413 and 422; parameters 422; a
 # bearer token 401; the database 503; the rest is declared by the route. No operation can
 # answer 405: a method a path does not offer is not one of its operations.
 EXPECTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/health"): {200, 500},
     ("GET", "/ready"): {200, 500, 503},
-    ("POST", "/api/v1/auth/register"): {201, 400, 409, 413, 422, 429, 500, 503},
-    ("POST", "/api/v1/auth/login"): {200, 400, 401, 413, 422, 429, 500, 503},
-    ("POST", "/api/v1/auth/refresh"): {200, 400, 401, 413, 422, 500, 503},
-    ("POST", "/api/v1/auth/logout"): {204, 400, 401, 413, 422, 500, 503},
+    ("POST", "/api/v1/auth/register"): {201, 400, 408, 409, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/auth/login"): {200, 400, 401, 408, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/auth/refresh"): {200, 400, 401, 408, 413, 422, 500, 503},
+    ("POST", "/api/v1/auth/logout"): {204, 400, 401, 408, 413, 422, 500, 503},
     ("GET", "/api/v1/users/me"): {200, 401, 404, 500, 503},
-    ("PATCH", "/api/v1/users/me"): {200, 400, 401, 404, 413, 422, 500, 503},
+    ("PATCH", "/api/v1/users/me"): {200, 400, 401, 404, 408, 413, 422, 500, 503},
     ("GET", "/api/v1/users"): {200, 401, 403, 422, 500, 503},
-    ("PATCH", "/api/v1/users/{user_id}/role"): {200, 400, 401, 403, 404, 409, 413, 422, 500, 503},
-    ("POST", "/api/v1/items"): {201, 400, 401, 413, 422, 500, 503},
+    ("PATCH", "/api/v1/users/{user_id}/role"): {
+        200,
+        400,
+        401,
+        403,
+        404,
+        408,
+        409,
+        413,
+        422,
+        500,
+        503,
+    },
+    ("POST", "/api/v1/items"): {201, 400, 401, 408, 413, 422, 500, 503},
     ("GET", "/api/v1/items"): {200, 401, 403, 422, 500, 503},
     ("GET", "/api/v1/items/cursor"): {200, 401, 403, 422, 500, 503},
     # FastAPI documents a 422 wherever there is a parameter, even one its route already checks.
     ("GET", "/api/v1/items/{item_id}"): {200, 401, 404, 422, 500, 503},
-    ("PATCH", "/api/v1/items/{item_id}"): {200, 400, 401, 404, 413, 422, 500, 503},
+    ("PATCH", "/api/v1/items/{item_id}"): {200, 400, 401, 404, 408, 413, 422, 500, 503},
     ("DELETE", "/api/v1/items/{item_id}"): {204, 401, 404, 422, 500, 503},
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
@@ -81,8 +93,8 @@ def test_every_documented_error_shows_the_envelope(document: dict[str, Any]) -> 
 def test_the_api_description_covers_what_no_operation_returns(document: dict[str, Any]) -> None:
     description = document["info"]["description"]
 
-    assert "405" in description
-    assert "`Allow`" in description
+    for refusal in ("400", "`INVALID_HOST`", "404", "405", "`Allow`", "413", "431"):
+        assert refusal in description
 
 
 class Note(BaseModel):
@@ -112,5 +124,5 @@ def test_a_new_route_documents_what_its_body_and_dependencies_imply() -> None:
 
     assert documented_statuses(app.openapi()) == {
         ("GET", "/plain"): {200, 500},
-        ("POST", "/notes"): {200, 400, 409, 413, 422, 429, 500},
+        ("POST", "/notes"): {200, 400, 408, 409, 413, 422, 429, 500},
     }

@@ -17,12 +17,12 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from my_service.config import Settings
-from my_service.core.middleware import EdgeMiddleware
-from my_service.main import create_app
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
+from {{ cookiecutter.package_name }}.main import create_app
 
-from ..conftest import serve
 from ..factories import DEFAULT_PASSWORD
+from ..support import serve
 from ..test_container import image_environment
 
 REGISTER = "/api/v1/auth/register"

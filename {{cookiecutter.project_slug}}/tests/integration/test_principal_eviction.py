@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.features.auth.principals import Principal, PrincipalCache
+from {{ cookiecutter.package_name }}.features.auth.principals import (
+    Principal,
+    PrincipalCache,
+)
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 
 

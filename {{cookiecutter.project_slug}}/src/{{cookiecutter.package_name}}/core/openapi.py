@@ -6,7 +6,7 @@ operation's responses at its word, so it names what the operation can return and
 - every operation: 500, the unexpected failure (not ``5XX``: the service sends no other 5xx but
   the 503s documented where they happen; a proxy's 502 or 504 is neither its nor enveloped);
 - a request body: 400 (it cannot be parsed: not UTF-8, a multipart body without a boundary),
-  413 (too large) and 422 (invalid);
+  408 (it did not all arrive in time), 413 (too large) and 422 (invalid);
 - parameters: 422. FastAPI documents a 422 of its own, with another body, on any operation with
   parameters, so a path parameter counts even when its convertor (``{id:uuid}``) already turns
   a malformed value into a 404;
@@ -34,7 +34,8 @@ API_DESCRIPTION = """\
 Every error has one body: `{"error": {"code", "message", "details"}}`. Each operation lists the \
 statuses it can return. A request may also be refused before it reaches an operation: 400 \
 `INVALID_HOST` for a `Host` the service does not answer to, 404 for an unknown path, 405 with an \
-`Allow` header for a method the path does not offer, 413 for a body over the size limit."""
+`Allow` header for a method the path does not offer, 413 for a body over the size limit, 431 for \
+too many or too large headers."""
 
 type Responses = dict[int | str, dict[str, Any]]
 
@@ -69,6 +70,12 @@ _ERRORS: dict[HTTPStatus, tuple[str, str, str, dict[str, Any]]] = {
         "CONFLICT",
         "This email is already registered",
         {"field": "email"},
+    ),
+    HTTPStatus.REQUEST_TIMEOUT: (
+        "The body did not all arrive within REQUEST_BODY_TIMEOUT_SECONDS",
+        "REQUEST_TIMEOUT",
+        "The request body did not arrive within 10 seconds",
+        {},
     ),
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: (
         "The body is over MAX_REQUEST_BODY_BYTES",
@@ -153,6 +160,7 @@ def implied_errors(route: APIRoute) -> set[HTTPStatus]:
     if route.body_field is not None:
         implied |= {
             HTTPStatus.BAD_REQUEST,
+            HTTPStatus.REQUEST_TIMEOUT,
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             HTTPStatus.UNPROCESSABLE_ENTITY,
         }
