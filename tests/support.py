@@ -19,8 +19,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-# Variables that would point a baked project's tools at the template's own environment.
-_LEAKING_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "DATABASE_URL", "TEST_DATABASE_URL")
+# Variables that would point a baked project's tools at the template's own environment, and one
+# that would make every run of a bake's tests compile every module again (bakes are throwaway
+# directories: their bytecode caches may be written).
+_LEAKING_VARIABLES = (
+    "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+    "DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "PYTHONDONTWRITEBYTECODE",
+)
 
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
