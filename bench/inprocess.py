@@ -18,7 +18,7 @@ default`` keeps Python's for every case. run.py instead gives each server its ow
 tuned, the baselines Python's defaults.
 
 No uvicorn, no sockets to the client: the figures are lower than run.py's by the server's own
-cost (about 35 us per request here) and free of load-generator noise, which makes them the
+cost (bench/README.md gives it) and free of load-generator noise, which makes them the
 quicker before/after check while changing code. They are diagnostics, not the issue's figures.
 The app's access lines go to stdout; redirect it (``> /dev/null``) and read stderr.
 """

@@ -1,12 +1,11 @@
 """The edge of every HTTP request, as one pure ASGI middleware.
 
-Each ASGI layer costs a coroutine and a wrapped ``send`` per request. As six layers (request
-context, security headers, body limit, trusted host, CORS, GZip) the stack cost 56 us of CPU per
-``/health`` request on top of bare FastAPI's 67; as this one layer, which reads the request
-headers once, it costs a fraction of that (bench/README.md has the figures). Every header added
-to a response is also validated and written by the server, so API responses carry only the
-headers that act on them. Starlette's base HTTP middleware class would be slower still and breaks
-contextvars.
+Each ASGI layer costs a coroutine and a wrapped ``send`` per request, so the edge's jobs
+(request context, security headers, body and header limits, trusted host, CORS) are one layer
+that reads the request headers once instead of six; bench/README.md has what each costs. Every
+header added to a response is also validated and written by the server, so API responses carry
+only the headers that act on them. Starlette's base HTTP middleware class would be slower still
+and breaks contextvars.
 """
 
 import asyncio

@@ -16,9 +16,8 @@ def tune_garbage_collector(settings: Settings) -> Callable[[], None]:
     dozens of requests are in flight: their live objects are traversed, promoted and traversed
     again in the older generations, and full collections walk every module, schema and mapper
     the app loaded. Freezing what is alive after start-up takes those out of every collection;
-    a higher young threshold lets most request objects die before one runs. In bench/run.py this
-    took the authenticated item read from 736 to 504 us of CPU per request (bench/README.md).
-    The cost is memory: up to that many more objects wait for a collection (an estimate: a few
+    a higher young threshold lets most request objects die before one runs (bench/README.md has
+    the effect on the item read). The cost is memory: up to that many more objects wait for a collection (an estimate: a few
     MB, more if they hold large buffers).
     """
     threshold = gc.get_threshold()
