@@ -10,10 +10,11 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.gzip import GZipMiddleware
 
 from .config import Settings, get_settings
+from .core.access_log import access_log
 from .core.database import create_engine, create_read_session_factory, create_session_factory
 from .core.docs import add_docs
 from .core.errors import register_error_handlers
-from .core.logging import access_log, configure_logging
+from .core.logging import configure_logging
 from .core.middleware import EdgeMiddleware
 from .core.openapi import API_DESCRIPTION, DocumentedRoute
 from .core.rate_limit import RateLimiter

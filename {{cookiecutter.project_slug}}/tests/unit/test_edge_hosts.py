@@ -4,11 +4,11 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from starlette.types import Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.middleware import (
+from {{ cookiecutter.package_name }}.core.hosts import (
     MAX_HOST_BYTES,
     MAX_KNOWN_HOSTS,
-    EdgeMiddleware,
 )
+from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
@@ -39,9 +39,9 @@ async def test_allowed_hosts_are_remembered_up_to_the_bound() -> None:
 
     assert await statuses(app, hosts * 2) == [200] * len(hosts) * 2
     # Full, the set starts again: the latest hosts are remembered, never more than the bound.
-    assert 0 < len(app.known_hosts) <= MAX_KNOWN_HOSTS
-    assert hosts[-1].encode() in app.known_hosts
-    assert app.known_hosts <= {host.encode() for host in hosts}
+    assert 0 < len(app.hosts.known) <= MAX_KNOWN_HOSTS
+    assert hosts[-1].encode() in app.hosts.known
+    assert app.hosts.known <= {host.encode() for host in hosts}
 
 
 async def test_many_ports_of_a_listed_host_do_not_push_it_out() -> None:
@@ -49,7 +49,7 @@ async def test_many_ports_of_a_listed_host_do_not_push_it_out() -> None:
     ports = [f"api.example.com:{port}" for port in range(1, MAX_KNOWN_HOSTS + 1)]
 
     assert await statuses(app, [*ports, "api.example.com"]) == [200] * (len(ports) + 1)
-    assert b"api.example.com" in app.known_hosts
+    assert b"api.example.com" in app.hosts.known
 
 
 @pytest.mark.error_path
@@ -58,7 +58,7 @@ async def test_an_overlong_allowed_host_is_served_but_not_remembered() -> None:
     long_host = "a" * (MAX_HOST_BYTES + 1 - len(".example.org")) + ".example.org"
 
     assert await statuses(app, [long_host]) == [200]
-    assert app.known_hosts == set()
+    assert app.hosts.known == set()
 
 
 @pytest.mark.error_path
@@ -66,4 +66,4 @@ async def test_a_refused_host_is_never_remembered() -> None:
     app = edge(["api.example.com"])
 
     assert await statuses(app, ["evil.test", "api.example.com", "evil.test"]) == [400, 200, 400]
-    assert app.known_hosts == {b"api.example.com"}
+    assert app.hosts.known == {b"api.example.com"}

@@ -13,9 +13,11 @@ import pytest
 import structlog
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.logging import (
+from {{ cookiecutter.package_name }}.core.access_log import (
     UtcTimestamps,
     access_log,
+)
+from {{ cookiecutter.package_name }}.core.logging import (
     configure_logging,
     request_id_var,
 )

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from {{ cookiecutter.package_name }}.core import middleware
-from {{ cookiecutter.package_name }}.core.middleware import (
+from {{ cookiecutter.package_name }}.core import request_ids
+from {{ cookiecutter.package_name }}.core.request_ids import (
     IDS_PER_SYSTEM_CALL,
     new_request_id,
 )
@@ -25,11 +25,11 @@ def test_ids_are_unique_128_bit_hex_across_several_blocks() -> None:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_does_not_reuse_the_ids_read_ahead() -> None:
     new_request_id()  # leaves ids read ahead in this process
-    assert middleware._spare_ids
+    assert request_ids._spare_ids
 
     pid = os.fork()
     if pid == 0:  # the child: exit 0 only if nothing was inherited
-        os._exit(0 if not middleware._spare_ids else 1)
+        os._exit(0 if not request_ids._spare_ids else 1)
     _, status = os.waitpid(pid, 0)
 
     assert os.waitstatus_to_exitcode(status) == 0

@@ -9,8 +9,6 @@ and breaks contextvars.
 """
 
 import asyncio
-import os
-import re
 import time
 from collections.abc import Iterable, Sequence
 
@@ -21,12 +19,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access_log import AccessLog
 from .errors import error_response, internal_error_response
-from .logging import AccessLog, request_id_var
+from .hosts import AllowedHosts
+from .logging import request_id_var
+from .request_ids import new_request_id, request_id_from
 
 logger = structlog.get_logger(__name__)
-
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # The docs pages bring their own policy, which names their inline scripts (core/docs.py).
@@ -40,9 +39,6 @@ CONNECTION_CLOSE: _Header = (b"connection", b"close")
 # In HTTP/1 a request without Content-Length or Transfer-Encoding has no body, and only closing
 # the connection skips the rest of a body.
 HTTP1_VERSIONS = ("1.1", "1.0")
-
-MAX_KNOWN_HOSTS = 64
-MAX_HOST_BYTES = 253 + len(":65535")  # a DNS name and a port: longer values are not remembered
 
 CORS_METHODS = ("GET", "POST", "PATCH", "DELETE")
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
@@ -93,10 +89,7 @@ class EdgeMiddleware:
         self.max_header_count = max_header_count
         self.max_header_bytes = max_header_bytes
         self.body_timeout_seconds = body_timeout_seconds
-        self.any_host = "*" in allowed_hosts
-        self.known_hosts: set[bytes] = set()  # Host values already allowed: checked once
-        self.exact_hosts = frozenset(host for host in allowed_hosts if not host.startswith("*."))
-        self.host_suffixes = tuple(host[1:] for host in allowed_hosts if host.startswith("*."))
+        self.hosts = AllowedHosts(allowed_hosts)
         self.cors: ASGIApp | None = None
         if cors_origins:
             self.cors = EnvelopeCORSMiddleware(
@@ -134,7 +127,7 @@ class EdgeMiddleware:
         host, request_id, origin, content_length, transfer_encoding, header_bytes = _edge_headers(
             request_headers
         )
-        request_id_text = new_request_id() if request_id is None else _request_id(request_id)
+        request_id_text = new_request_id() if request_id is None else request_id_from(request_id)
         own_headers = [(b"x-request-id", request_id_text.encode())]
         if self.hsts and scope.get("scheme") == "https":  # optional in ASGI
             own_headers.append(HSTS_HEADER)
@@ -223,23 +216,14 @@ class EdgeMiddleware:
                 "REQUEST_HEADER_FIELDS_TOO_LARGE",
                 f"The request headers exceed {self.max_header_bytes} bytes",
             )
-        if not (self.any_host or host in self.known_hosts or self._host_allowed(host)):
+        hosts = self.hosts
+        if not (hosts.any or host in hosts.known or hosts.allows(host)):
             return error_response(400, "INVALID_HOST", "Invalid host header")
         if content_length is not None and (
             not content_length.isdigit() or int(content_length) > self.max_body_bytes
         ):
             return error_response(413, "REQUEST_ENTITY_TOO_LARGE", _too_large(self.max_body_bytes))
         return None
-
-    def _host_allowed(self, host: bytes | None) -> bool:
-        name = (host or b"").decode("latin-1").rsplit(":", 1)[0]
-        allowed = name in self.exact_hosts or (bool(name) and name.endswith(self.host_suffixes))
-        if allowed and host is not None and len(host) <= MAX_HOST_BYTES:
-            if len(self.known_hosts) >= MAX_KNOWN_HOSTS:
-                # Many ports or subdomains: start again rather than keep the first ones forever.
-                self.known_hosts.clear()
-            self.known_hosts.add(host)
-        return allowed
 
 
 def _too_large(max_body_bytes: int) -> str:
@@ -307,31 +291,6 @@ def _edge_headers(headers: Sequence[_Header]) -> tuple[_Value, _Value, _Value, _
         elif name == b"transfer-encoding":
             transfer_encoding = value
     return host, request_id, origin, content_length, transfer_encoding, size
-
-
-def _request_id(candidate: bytes) -> str:
-    """The client's request id if it is well formed, else a new one."""
-    text = candidate.decode("latin-1")
-    return text if _VALID_REQUEST_ID.fullmatch(text) else new_request_id()
-
-
-_spare_ids: list[str] = []
-IDS_PER_SYSTEM_CALL = 256
-
-
-def new_request_id() -> str:
-    """128 random bits in hex, as random as ``uuid4().hex``, from the OS's CSPRNG. The bytes
-    are read for 256 ids at once: a system call per request cost more than the rest of the id."""
-    try:
-        return _spare_ids.pop()  # atomic: no lock needed across threads
-    except IndexError:
-        block = os.urandom(16 * IDS_PER_SYSTEM_CALL).hex()
-        _spare_ids.extend(block[start : start + 32] for start in range(32, len(block), 32))
-        return block[:32]
-
-
-# A forked worker must not hand out the ids its parent had read ahead.
-os.register_at_fork(after_in_child=_spare_ids.clear)
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):
