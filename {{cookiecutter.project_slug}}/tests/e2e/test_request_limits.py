@@ -9,7 +9,6 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
@@ -22,7 +21,7 @@ from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 from {{ cookiecutter.package_name }}.main import create_app
 
 from ..factories import DEFAULT_PASSWORD
-from ..support import serve
+from ..support import assert_envelope, serve
 from ..test_container import image_environment
 
 REGISTER = "/api/v1/auth/register"
@@ -30,11 +29,6 @@ BODY_TIMEOUT_SECONDS = 0.5
 # Far longer than any answer below should take: only reached when the server never answers.
 GIVE_UP_SECONDS = 30
 PROTOCOLS = ["httptools", "h11"]
-
-
-def assert_envelope(body: dict[str, Any], code: str) -> None:
-    assert body.keys() == {"error"}
-    assert body["error"]["code"] == code
 
 
 def too_many_headers(settings: Settings) -> dict[str, str]:
@@ -47,18 +41,16 @@ def one_large_header(settings: Settings) -> dict[str, str]:
 
 @pytest.mark.error_path
 class TestThroughTheAsgiClient:
-    async def test_too_many_headers_are_a_431_envelope(
-        self, client: AsyncClient, settings: Settings
+    @pytest.mark.parametrize(
+        "oversized", [too_many_headers, one_large_header], ids=["count", "bytes"]
+    )
+    async def test_an_oversized_head_is_a_431_envelope(
+        self,
+        client: AsyncClient,
+        settings: Settings,
+        oversized: Callable[[Settings], dict[str, str]],
     ) -> None:
-        response = await client.get("/health", headers=too_many_headers(settings))
-
-        assert response.status_code == 431
-        assert_envelope(response.json(), "REQUEST_HEADER_FIELDS_TOO_LARGE")
-
-    async def test_headers_too_large_are_a_431_envelope(
-        self, client: AsyncClient, settings: Settings
-    ) -> None:
-        response = await client.get("/health", headers=one_large_header(settings))
+        response = await client.get("/health", headers=oversized(settings))
 
         assert response.status_code == 431
         assert_envelope(response.json(), "REQUEST_HEADER_FIELDS_TOO_LARGE")

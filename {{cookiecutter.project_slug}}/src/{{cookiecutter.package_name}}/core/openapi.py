@@ -114,13 +114,24 @@ _MARK = "documented_error_statuses"
 
 def errors(*statuses: HTTPStatus) -> Responses:
     """The ``responses=`` of a route that can also fail with *statuses*, each in the envelope."""
-    return {int(status): _error_response(status) for status in statuses}
+    return {int(status): error_response_doc(status) for status in statuses}
 
 
-def _error_response(status: HTTPStatus) -> dict[str, Any]:
-    description, code, message, details = _ERRORS.get(
+def error_response_doc(
+    status: HTTPStatus,
+    *,
+    description: str | None = None,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """How an error response of *status* is documented: the envelope, and an example; a route
+    whose error says more than the usual one overrides its description, message or details."""
+    usual_description, code, usual_message, usual_details = _ERRORS.get(
         status, (status.phrase, status.name, status.phrase, {})
     )
+    description = usual_description if description is None else description
+    message = usual_message if message is None else message
+    details = usual_details if details is None else details
     example = {"error": {"code": code, "message": message, "details": details}}
     return {
         "model": ErrorEnvelope,

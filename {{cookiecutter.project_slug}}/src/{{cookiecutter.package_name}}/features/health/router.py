@@ -10,26 +10,20 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ...core.errors import ErrorEnvelope, ServiceUnavailableError
-from ...core.openapi import Responses
+from ...core.errors import ServiceUnavailableError
+from ...core.openapi import Responses, error_response_doc
 from ...dependencies import resources_of
 
 logger = structlog.get_logger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 2.0
-NOT_READY_EXAMPLE = {
-    "error": {
-        "code": "SERVICE_UNAVAILABLE",
-        "message": "The service is not ready",
-        "details": {"checks": {"database": "error"}},
-    }
-}
 NOT_READY: Responses = {
-    HTTPStatus.SERVICE_UNAVAILABLE: {
-        "model": ErrorEnvelope,
-        "description": "Not ready: details.checks has the result of each check",
-        "content": {"application/json": {"example": NOT_READY_EXAMPLE}},
-    }
+    HTTPStatus.SERVICE_UNAVAILABLE: error_response_doc(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        description="Not ready: details.checks has the result of each check",
+        message="The service is not ready",
+        details={"checks": {"database": "error"}},
+    )
 }
 
 
