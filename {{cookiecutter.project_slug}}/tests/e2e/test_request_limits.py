@@ -25,7 +25,7 @@ from ..support import assert_envelope, serve
 from ..test_container import image_environment
 
 REGISTER = "/api/v1/auth/register"
-BODY_TIMEOUT_SECONDS = 0.5
+BODY_TIMEOUT_SECONDS = 0.2
 # Far longer than any answer below should take: only reached when the server never answers.
 GIVE_UP_SECONDS = 30
 PROTOCOLS = ["httptools", "h11"]
