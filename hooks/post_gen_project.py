@@ -1,50 +1,128 @@
-"""Finish a bake: keep the files of the chosen options, write ``.env`` with fresh secrets.
+"""Finish a bake: keep the files of the chosen options, pick the lock file, write ``.env``.
+
+Three kinds of files differ between bakes (cookiecutter.json's ``_manifest``):
+
+- alternatives: ``file@value`` copies of one file, one per value of a choice (``orm``,
+  ``database``); the chosen copy loses its tag, the others are removed;
+- packs: the paths (globs; a folder goes whole) a yes/no add-on owns, removed when it is off;
+- the lock: one per distinct set of dependencies in ``uv-locks/``, named by that set's key
+  (``dependency_key`` of the baked pyproject.toml), becomes ``uv.lock``.
 
 Importable for unit tests: the only Jinja is inside the string literal that ``main`` parses.
 Offline and deterministic apart from the secrets themselves.
 """
 
+import hashlib
 import json
 import re
 import secrets
+import shutil
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 # Variables of .env.example whose value is a secret generated per bake.
 GENERATED_SECRETS = ("JWT_SECRET",)
-# A variant file is named for the option values that own it: ``compose@sqlite.yaml``.
+# A variant file is named for the option value that owns it: ``core/base@sqlmodel.py``.
 _VARIANT_TAG = re.compile(r"@[^/.]+(?=(\.[^/]*)?$)")
 # How the manifest names the package directory (spelled so that Jinja leaves it alone).
 PACKAGE_PLACEHOLDER = "{" * 2 + "cookiecutter.package_name" + "}" * 2
+# The lock files, copied unrendered (``_copy_without_render``): the root package's entry names
+# the project with these placeholders, filled in here.
+LOCKS_DIR = "uv-locks"
+LOCK_PLACEHOLDERS = {
+    "{" * 2 + " cookiecutter.project_slug " + "}" * 2: "project_slug",
+    "{" * 2 + " cookiecutter.version " + "}" * 2: "version",
+}
 
 
 def variant_target(path: str) -> str:
-    """Where a variant file lands: its path without the tag (``uv@a-b.lock`` -> ``uv.lock``)."""
+    """Where a variant file lands: its path untagged (``base@sqlmodel.py`` -> ``base.py``)."""
     return _VARIANT_TAG.sub("", path, count=1)
 
 
+def _in_package(path: str, context: dict[str, Any]) -> str:
+    return path.replace(PACKAGE_PLACEHOLDER, str(context["package_name"]))
+
+
 def planned_files(
-    context: dict[str, Any], manifest: list[dict[str, Any]]
+    context: dict[str, Any], manifest: dict[str, Any]
 ) -> Iterator[tuple[str, str | None]]:
-    """Every file the manifest owns, as (path, target): target None means the file is removed.
+    """Every file the alternatives own, as (path, target): target None means it is removed.
 
     Paths are those of the baked project, with the package directory already named.
     """
-    package = str(context["package_name"])
-    for rule in manifest:
+    for rule in manifest["alternatives"]:
         chosen = all(context.get(option) == value for option, value in rule["when"].items())
         for template_path in rule["files"]:
-            path = template_path.replace(PACKAGE_PLACEHOLDER, package)
+            path = _in_package(template_path, context)
             yield path, variant_target(path) if chosen else None
 
 
+def is_on(value: object) -> bool:
+    """A pack's answer: cookiecutter gives a bool; a replayed or hand-written context may hold
+    its yes/no spelling."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "t", "yes", "y", "on"}
+    return bool(value)
+
+
+def pruned_paths(context: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """The globs of every pack that is off, in the baked project's terms."""
+    return [
+        _in_package(pattern, context)
+        for option, pack in manifest["packs"].items()
+        if not is_on(context.get(option))
+        for pattern in pack["paths"]
+    ]
+
+
+def dependency_key(pyproject: str) -> str:
+    """What a lock file is keyed by: the project's dependencies, whichever answers produced them
+    (two bakes with the same dependencies share one lock)."""
+    data = tomllib.loads(pyproject)
+    project = data["project"]
+    groups = data.get("dependency-groups", {})
+    declared = {
+        "requires-python": project.get("requires-python", ""),
+        "dependencies": sorted(project.get("dependencies", [])),
+        "groups": {name: sorted(map(str, groups[name])) for name in sorted(groups)},
+    }
+    digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
+    return digest[:16]
+
+
 def apply_manifest(project_dir: Path, context: dict[str, Any]) -> None:
-    for path, target in planned_files(context, context["_manifest"]):
+    manifest = context["_manifest"]
+    for path, target in planned_files(context, manifest):
         if target is None:
             (project_dir / path).unlink()
         else:
             (project_dir / path).rename(project_dir / target)
+    for pattern in pruned_paths(context, manifest):
+        for path in sorted(project_dir.glob(pattern), reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+
+def place_lock(project_dir: Path, context: dict[str, Any]) -> None:
+    """Make the lock of this bake's dependencies ``uv.lock``; drop the others."""
+    locks = project_dir / LOCKS_DIR
+    key = dependency_key((project_dir / "pyproject.toml").read_text(encoding="utf-8"))
+    lock = locks / f"{key}.lock"
+    if not lock.is_file():
+        raise SystemExit(
+            f"The template has no lock file for these dependencies ({LOCKS_DIR}/{key}.lock): "
+            "run `uv run python -m scripts.relock` in the template."
+        )
+    text = lock.read_text(encoding="utf-8")
+    for placeholder, option in LOCK_PLACEHOLDERS.items():
+        text = text.replace(placeholder, str(context[option]))
+    (project_dir / "uv.lock").write_text(text, encoding="utf-8")
+    shutil.rmtree(locks)
 
 
 def env_with_secrets(example: str, token_factory: Callable[[], str] | None = None) -> str:
@@ -71,6 +149,7 @@ def main() -> None:
     context = json.loads(r"""{{ cookiecutter | tojson }}""")
     project_dir = Path.cwd()
     apply_manifest(project_dir, context)
+    place_lock(project_dir, context)
     write_env_file(project_dir)
 
 

@@ -4,8 +4,10 @@
     python scripts/variants.py pairwise   # JSON list covering every valid pair of option values
     python scripts/variants.py ids        # JSON list of every combination's id (CI matrix)
 
-An option is any key of cookiecutter.json whose default is a list of choices; a combination is
-valid when it breaks none of ``_constraints`` (checked by the pre-gen hook's own function).
+An option is any key of cookiecutter.json whose default is a list of choices (an alternative)
+or a yes/no (a pack, ``use_<name>``: ``no`` then ``yes``); a combination is valid when it breaks
+none of ``_constraints`` (checked by the pre-gen hook's own function). A variant's id names its
+choices and the packs it has: ``3.12-sqlalchemy-postgresql-redis``.
 """
 
 import importlib.util
@@ -39,13 +41,20 @@ def load_hook(name: str) -> ModuleType:
     return module
 
 
+PACK_VALUES = ["no", "yes"]
+
+
 def choice_options(config: dict[str, Any] | None = None) -> dict[str, list[str]]:
     config = config or cookiecutter_json()
     return {
-        key: list(value)
+        key: list(value) if isinstance(value, list) else PACK_VALUES
         for key, value in config.items()
-        if isinstance(value, list) and not key.startswith("_")
+        if isinstance(value, list | bool) and not key.startswith("_")
     }
+
+
+def is_pack(option: str, config: dict[str, Any] | None = None) -> bool:
+    return isinstance((config or cookiecutter_json()).get(option), bool)
 
 
 def is_valid(variant: Variant, constraints: list[dict[str, Any]]) -> bool:
@@ -82,7 +91,12 @@ def pairwise_variants(config: dict[str, Any] | None = None) -> list[Variant]:
 
 
 def variant_id(variant: Variant) -> str:
-    return "-".join(variant.values())
+    parts = [
+        option.removeprefix("use_") if is_pack(option) else value
+        for option, value in variant.items()
+        if not (is_pack(option) and value == "no")
+    ]
+    return "-".join(parts)
 
 
 def main(argv: list[str]) -> None:

@@ -122,14 +122,81 @@ def test_a_variant_file_lands_under_its_plain_name(path: str, target: str) -> No
 
 
 def test_the_manifest_keeps_chosen_files_and_removes_the_others() -> None:
-    manifest = [
-        {"when": {"orm": "a"}, "files": ["src/{{cookiecutter.package_name}}/m@a.py"]},
-        {"when": {"orm": "b"}, "files": ["src/{{cookiecutter.package_name}}/m@b.py"]},
-    ]
+    manifest = {
+        "alternatives": [
+            {"when": {"orm": "a"}, "files": ["src/{{cookiecutter.package_name}}/m@a.py"]},
+            {"when": {"orm": "b"}, "files": ["src/{{cookiecutter.package_name}}/m@b.py"]},
+        ],
+        "packs": {},
+    }
 
     plan = dict(post_gen.planned_files({"orm": "b", "package_name": "svc"}, manifest))
 
     assert plan == {"src/svc/m@a.py": None, "src/svc/m@b.py": "src/svc/m.py"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "pruned"),
+    [
+        (False, ["src/svc/q", "tests/q*"]),
+        ("no", ["src/svc/q", "tests/q*"]),
+        (True, []),
+        ("yes", []),
+    ],
+)
+def test_a_pack_that_is_off_loses_every_path_it_owns(answer: object, pruned: list[str]) -> None:
+    manifest = {
+        "alternatives": [],
+        "packs": {"use_q": {"paths": ["src/{{cookiecutter.package_name}}/q", "tests/q*"]}},
+    }
+
+    assert post_gen.pruned_paths({"use_q": answer, "package_name": "svc"}, manifest) == pruned
+
+
+def test_pruning_removes_whole_folders_and_globbed_files(tmp_path: Path) -> None:
+    for path in ["src/svc/q/a.py", "src/svc/q/sub/b.py", "tests/q1.py", "tests/keep.py"]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    context = {
+        "use_q": False,
+        "package_name": "svc",
+        "_manifest": {
+            "alternatives": [],
+            "packs": {"use_q": {"paths": ["src/{{cookiecutter.package_name}}/q", "tests/q*"]}},
+        },
+    }
+
+    post_gen.apply_manifest(tmp_path, context)
+
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["tests/keep.py"]
+
+
+PYPROJECT = """
+[project]
+requires-python = ">=3.12"
+dependencies = [{deps}]
+[dependency-groups]
+dev = ["pytest>=8"]
+"""
+
+
+def test_the_lock_key_depends_on_the_dependencies_only() -> None:
+    key = post_gen.dependency_key
+
+    assert key(PYPROJECT.format(deps='"a>=1", "b>=2"')) == key(
+        PYPROJECT.format(deps='"b>=2", "a>=1"')
+    )
+    assert key(PYPROJECT.format(deps='"a>=1"')) != key(PYPROJECT.format(deps='"a>=1", "c"'))
+    assert key(PYPROJECT.format(deps='"a>=1"')) != key(PYPROJECT.format(deps='"a>=2"'))
+
+
+def test_a_bake_without_a_lock_for_its_dependencies_says_how_to_make_one(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(deps='"unlocked>=1"'))
+    (tmp_path / "uv-locks").mkdir()
+
+    with pytest.raises(SystemExit, match=r"no lock file .* scripts\.relock"):
+        post_gen.place_lock(tmp_path, {"project_slug": "x", "version": "1"})
 
 
 def cookiecutter_command(output: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -220,8 +287,9 @@ HOSTILE_AUTHOR = 'O\'Brien "Bob" \\'
 def hostile_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bake answered interactively, as a user types: answers are not rendered as Jinja."""
     output = tmp_path_factory.mktemp("hostile")
-    # name, slug, package, description, author, email, version, then the first of each choice.
-    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1", "1", "1"]
+    # name, slug, package, description, author, email, version, the first of each choice, the
+    # default of each pack.
+    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1", "1", "1", ""]
     subprocess.run(  # noqa: S603
         [sys.executable, "-m", "cookiecutter", "-o", str(output), TEMPLATE_DIR],
         input="\n".join(answers) + "\n",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cookiecutter.main import cookiecutter
 
 from scripts.variants import (
     TEMPLATE_DIR,
@@ -25,6 +26,9 @@ from scripts.variants import (
 from .support import run, uses_postgresql
 
 VARIANTS = all_variants()
+MANIFEST = cookiecutter_json()["_manifest"]
+PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+PACKAGE = "{{cookiecutter.package_name}}"
 # GitHub Actions expressions (${{ ... }}) are meant to survive the bake.
 LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")
 PARSERS: dict[str, Callable[[str], object]] = {
@@ -56,6 +60,26 @@ def baked_files(project: Path) -> list[Path]:
         and not TOOL_OUTPUT.intersection(path.relative_to(project).parts)
         and not path.name.endswith((".db", ".db-wal", ".db-shm"))
     ]
+
+
+def template_files() -> list[Path]:
+    return [
+        path
+        for path in PROJECT_TEMPLATE.rglob("*")
+        if path.is_file() and not TOOL_OUTPUT.intersection(path.relative_to(PROJECT_TEMPLATE).parts)
+    ]
+
+
+def render_pyproject(variant: Variant, output: Path) -> str:
+    """The variant's pyproject.toml as rendered (no hooks: no lock is needed for it)."""
+    project = cookiecutter(
+        str(TEMPLATE_DIR),
+        no_input=True,
+        output_dir=str(output / variant_id(variant)),
+        extra_context=dict(variant),
+        accept_hooks=False,
+    )
+    return (Path(project) / "pyproject.toml").read_text()
 
 
 @pytest.fixture(params=VARIANTS, ids=variant_id)
@@ -98,6 +122,11 @@ def test_files_of_other_options_are_gone_and_chosen_ones_in_place(
 
     assert [path for path, _ in plan if (project / path).exists()] == []
     assert [target for _, target in plan if target and not (project / target).is_file()] == []
+    for option, pack in MANIFEST["packs"].items():
+        for pattern in pack["paths"]:
+            found = list(project.glob(pattern.replace(PACKAGE, "my_service")))
+            assert bool(found) == (variant[option] == "yes"), (option, pattern)
+    assert not (project / "uv-locks").exists()
     assert [p.name for p in baked_files(project) if "@" in p.name] == []
 
 
@@ -135,34 +164,126 @@ def test_ruff_format_check(project: Path) -> None:
 
 
 def test_every_manifest_path_exists_in_the_template() -> None:
-    project_template = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-    missing = [
-        path
-        for rule in cookiecutter_json()["_manifest"]
-        for path in rule["files"]
-        if not (project_template / path).is_file()
+    alternatives = [path for rule in MANIFEST["alternatives"] for path in rule["files"]]
+    missing = [path for path in alternatives if not (PROJECT_TEMPLATE / path).is_file()]
+    missing += [path for path in MANIFEST["seams"] if not (PROJECT_TEMPLATE / path).is_file()]
+    missing += [
+        pattern
+        for pack in MANIFEST["packs"].values()
+        for pattern in pack["paths"]
+        if not list(PROJECT_TEMPLATE.glob(pattern))
     ]
 
     assert missing == []
 
 
 def test_every_variant_file_in_the_template_is_owned_by_the_manifest() -> None:
-    project_template = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-    owned = {path for rule in cookiecutter_json()["_manifest"] for path in rule["files"]}
+    owned = {path for rule in MANIFEST["alternatives"] for path in rule["files"]}
     tagged = {
-        str(path.relative_to(project_template))
-        for path in project_template.rglob("*@*")
-        if path.is_file()
+        str(path.relative_to(PROJECT_TEMPLATE)) for path in template_files() if "@" in path.name
     }
 
     assert tagged == owned
 
 
-def test_manifest_rules_name_real_options_and_values() -> None:
+def test_alternatives_name_one_option_and_packs_a_yes_no_one() -> None:
+    """A file per value of one option, never per combination: what keeps the template linear."""
     options = choice_options()
-    for rule in cookiecutter_json()["_manifest"]:
-        for option, value in rule["when"].items():
-            assert value in options[option], rule
+    for rule in MANIFEST["alternatives"]:
+        ((option, value),) = rule["when"].items()
+        assert value in options[option], rule
+    for option in MANIFEST["packs"]:
+        assert isinstance(cookiecutter_json()[option], bool), option
+        assert option.startswith("use_"), option
+
+
+def owner_of(path: Path) -> list[str]:
+    """The options (option=value, or the pack) that own *path*; [] for a shared file."""
+    relative = str(path.relative_to(PROJECT_TEMPLATE))
+    owners = [
+        f"{option}={value}"
+        for rule in MANIFEST["alternatives"]
+        for option, value in rule["when"].items()
+        if relative in rule["files"]
+    ]
+    owners += [
+        option
+        for option, pack in MANIFEST["packs"].items()
+        for pattern in pack["paths"]
+        if path in PROJECT_TEMPLATE.glob(pattern)
+        or any(parent in PROJECT_TEMPLATE.glob(pattern) for parent in path.parents)
+    ]
+    return owners
+
+
+def test_the_template_grows_linearly_with_options_and_packs() -> None:
+    """Every file is shared or owned by exactly one option value or pack, so adding a pack adds
+    its own files and nothing per combination. Lock files are the one exception, kept per set
+    of dependencies (scripts/relock.py), and checked below."""
+    files = [path for path in template_files() if path.parent.name != "uv-locks"]
+    owners = {path: owner_of(path) for path in files}
+    per_owner: dict[str, int] = {}
+    for owned_by in owners.values():
+        for owner in owned_by:
+            per_owner[owner] = per_owner.get(owner, 0) + 1
+    shared = sum(1 for owned_by in owners.values() if not owned_by)
+
+    assert [path for path, owned_by in owners.items() if len(owned_by) > 1] == []
+    assert len(files) == shared + sum(per_owner.values())
+    assert set(per_owner) >= {f"use_{name}" for name in ["redis"]}
+
+
+# A Jinja conditional outside a seam would make one file differ by answers unnoticed.
+CONDITIONAL = re.compile(r"\{%-?\s*(if|elif|else|for)\b")
+
+
+def test_conditionals_appear_only_in_the_declared_seams() -> None:
+    seams = set(MANIFEST["seams"])
+    outside = [
+        str(path.relative_to(PROJECT_TEMPLATE))
+        for path in template_files()
+        if path.parent.name != "uv-locks"
+        and str(path.relative_to(PROJECT_TEMPLATE)) not in seams
+        and CONDITIONAL.search(path.read_text(errors="replace"))
+    ]
+
+    assert outside == []
+
+
+def test_every_seam_is_a_conditional_seam() -> None:
+    """A seam that no longer varies should leave the list, so the list stays short."""
+    plain = [
+        seam
+        for seam in MANIFEST["seams"]
+        if not CONDITIONAL.search((PROJECT_TEMPLATE / seam).read_text())
+    ]
+
+    assert plain == []
+
+
+def test_each_dependency_set_has_one_lock_and_each_lock_a_variant(tmp_path: Path) -> None:
+    """The bakes above found their lock; here no lock is left that no variant uses."""
+    keys = {
+        load_hook("post_gen_project").dependency_key(render_pyproject(variant, tmp_path))
+        for variant in VARIANTS
+    }
+    locks = {path.stem for path in (PROJECT_TEMPLATE / "uv-locks").glob("*.lock")}
+
+    assert locks == keys
+
+
+def test_a_bake_without_a_pack_names_nothing_of_it(project: Path, variant: Variant) -> None:
+    """Without use_redis nothing Redis-related is left, the lock file included."""
+    for option in MANIFEST["packs"]:
+        if variant[option] == "no":
+            name = option.removeprefix("use_")
+            mentions = [
+                str(path.relative_to(project))
+                for path in baked_files(project)
+                if name in str(path.relative_to(project)).lower()
+                or name in path.read_text(errors="replace").lower()
+            ]
+            assert mentions == [], name
 
 
 def test_all_variants_is_the_product_of_the_options() -> None:

@@ -34,6 +34,11 @@ from {{ cookiecutter.package_name }}.models import Base
 
 from .factories import ItemFactory, UserFactory
 from .support import TEST_JWT_SECRET, FakeClock, bearer, client_for
+{%- if cookiecutter.use_redis %}
+
+# Fixtures and settings of the packs' tests.
+pytest_plugins = ["tests.redis.plugin"]
+{%- endif %}
 
 
 def pytest_configure(config: pytest.Config) -> None:

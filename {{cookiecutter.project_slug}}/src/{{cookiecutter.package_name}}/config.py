@@ -10,6 +10,9 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .core.emails import special_use_parent
+{%- if cookiecutter.use_redis %}
+from .redis.settings import RedisSettings
+{%- endif %}
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-please-0123456789"  # noqa: S105
 DEVELOPMENT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
@@ -32,7 +35,8 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
+# A pack's settings are a class of its own, mixed in here.
+class Settings({% if cookiecutter.use_redis %}RedisSettings, {% endif %}BaseSettings):
     """Every setting of the service; names are the environment variables, case-insensitive."""
 
     # hide_input_in_errors: a validation error never shows a value (a secret, a database URL).

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .config import Settings
@@ -28,6 +28,11 @@ class Resources:
 # Each dependency FastAPI resolves costs time on every request, so resources are read off the
 # request, not injected. Dependencies are `async def` even when they do not await: FastAPI runs
 # a plain `def` one in the thread pool, a thread hop per dependency per request.
+def app_resources(app: FastAPI) -> Resources:
+    """The process-wide resources of *app* (built by the lifespan in main.py)."""
+    return cast(Resources, app.state.resources)
+
+
 def resources_of(request: Request) -> Resources:
     """The app's process-wide resources (built by the lifespan in main.py)."""
     return cast(Resources, request.app.state.resources)

@@ -1,11 +1,11 @@
 """The app factory. Serve with ``uvicorn --factory <package>.main:create_app``."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -26,6 +26,7 @@ from .features.auth.router import router as auth_router
 from .features.health.router import add_probes
 from .features.items.router import router as items_router
 from .features.users.router import router as users_router
+from .packs import PACKS
 
 logger = structlog.get_logger(__name__)
 
@@ -39,7 +40,8 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Create the process-wide resources on start-up and release them on shutdown."""
+    """Create the process-wide resources on start-up and release them on shutdown: the core's,
+    then each pack's (packs.py), closed in reverse order."""
     settings: Settings = app.state.settings
     engine = create_engine(settings)
     app.state.resources = Resources(
@@ -54,14 +56,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
     )
     app.state.principals = PrincipalCache(settings.auth_user_cache_seconds)
-    restore_garbage_collector = tune_garbage_collector(settings)
-    logger.info("startup", environment=settings.environment.value)
     try:
-        yield
+        async with AsyncExitStack() as packs:
+            for pack in PACKS:
+                if pack.lifespan is not None:
+                    await packs.enter_async_context(pack.lifespan(app))
+            # Last: what start-up built is exempt from collection from here on.
+            restore_garbage_collector = tune_garbage_collector(settings)
+            logger.info("startup", environment=settings.environment.value)
+            try:
+                yield
+            finally:
+                restore_garbage_collector()
     finally:
         await engine.dispose()
-        restore_garbage_collector()
         logger.info("shutdown")
+
+
+def pack_routers() -> tuple[APIRouter, ...]:
+    return tuple(router for pack in PACKS for router in pack.routers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # One level of inclusion at most: each level is matched again on every request.
     add_probes(app)
-    for router in (auth_router, users_router, items_router):
+    for router in (auth_router, users_router, items_router, *pack_routers()):
         app.include_router(router, prefix="/api/v1")
     if settings.serve_docs:
         add_docs(app)  # after the API: matched last

@@ -7,6 +7,7 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.features.health.router import READINESS_CHECKS
 
 from ..support import assert_envelope, serve
 
@@ -24,10 +25,14 @@ async def test_health_is_ok(client: AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_ready_checks_the_database(client: AsyncClient) -> None:
+async def test_ready_checks_the_database_and_each_packs_dependencies(client: AsyncClient) -> None:
     response = await client.get("/ready")
 
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {check.name: "ok" for check in READINESS_CHECKS},
+    }
+    assert READINESS_CHECKS[0].name == "database"
 
 
 @pytest.mark.error_path
@@ -40,7 +45,7 @@ class TestRefusals:
             response = await down.get("/ready")
 
         assert response.status_code == 503
-        assert response.json()["error"]["details"] == {"checks": {"database": "error"}}
+        assert response.json()["error"]["details"]["checks"]["database"] == "error"
 
     @pytest.mark.parametrize("unreachable", UNREACHABLE_DATABASES)
     async def test_api_is_a_503_envelope_when_the_database_is_unreachable(

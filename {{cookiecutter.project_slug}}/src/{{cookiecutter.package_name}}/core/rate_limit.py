@@ -1,7 +1,7 @@
 """An in-process rate limiter (GCRA: one timestamp per client, exact ``Retry-After``).
 
-In-process means per worker: with N workers a client gets up to N times the limit. Variants
-with Redis share the limit across processes.
+In-process means per worker: with N workers a client gets up to N times the limit (README,
+"Limits and caches").
 """
 
 import math

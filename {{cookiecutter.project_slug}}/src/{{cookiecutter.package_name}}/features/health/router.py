@@ -8,11 +8,12 @@ import structlog
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...core.errors import ServiceUnavailableError
 from ...core.openapi import Responses, error_response_doc
-from ...dependencies import resources_of
+from ...core.packs import ReadinessCheck
+from ...dependencies import app_resources
+from ...packs import PACKS
 
 logger = structlog.get_logger(__name__)
 
@@ -31,9 +32,13 @@ class HealthStatus(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+CheckResult = Literal["ok", "error"]
+
+
 class ReadinessStatus(BaseModel):
     status: Literal["ok"] = "ok"
-    checks: dict[str, Literal["ok"]]
+    # An informational check (a pack's) may say "error" while the service is ready.
+    checks: dict[str, CheckResult]
 
 
 def add_probes(app: FastAPI) -> None:
@@ -49,19 +54,30 @@ async def health() -> HealthStatus:
 
 
 async def ready(request: Request) -> ReadinessStatus:
-    """Readiness: every dependency answers. 503 with the status of each check otherwise."""
-    checks = {"database": await _check_database(resources_of(request).engine)}
-    if any(result != "ok" for result in checks.values()):
-        raise ServiceUnavailableError("The service is not ready", details={"checks": checks})
-    return ReadinessStatus(checks={"database": "ok"})
+    """Readiness: every critical dependency answers. 503 with the result of each check
+    otherwise. The checks run one after another, each within its own time limit."""
+    results = {check.name: await _run(check, request.app) for check in READINESS_CHECKS}
+    if any(results[check.name] != "ok" for check in READINESS_CHECKS if check.critical):
+        raise ServiceUnavailableError("The service is not ready", details={"checks": results})
+    return ReadinessStatus(checks=results)
 
 
-async def _check_database(engine: AsyncEngine) -> str:
+async def _run(check: ReadinessCheck, app: FastAPI) -> CheckResult:
     try:
         with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await check.probe(app)
     except Exception as exc:
-        logger.warning("readiness_check_failed", check="database", error=type(exc).__name__)
+        logger.warning("readiness_check_failed", check=check.name, error=type(exc).__name__)
         return "error"
     return "ok"
+
+
+async def _database_answers(app: FastAPI) -> None:
+    async with app_resources(app).engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+READINESS_CHECKS: tuple[ReadinessCheck, ...] = (
+    ReadinessCheck("database", _database_answers),
+    *(check for pack in PACKS for check in pack.readiness_checks),
+)

@@ -1,0 +1,32 @@
+"""What an add-on pack plugs into the service (the bake's packs are listed in ``packs.py``).
+
+A pack owns its folder; the service knows it only through this record: the routers it adds,
+the resources it starts with the app (and closes, in reverse order, when the app stops) and
+the readiness checks ``/ready`` runs for it.
+"""
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessCheck:
+    """One dependency ``/ready`` reports by *name*. *probe* returns when the dependency answers
+    and raises otherwise; a failing critical check makes the service not ready (503), a failing
+    informational one is only reported."""
+
+    name: str
+    probe: Callable[[FastAPI], Awaitable[object]]
+    critical: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    name: str
+    routers: tuple[APIRouter, ...] = ()
+    # Entered by the app's lifespan after the core resources exist (app.state.resources).
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
+    readiness_checks: tuple[ReadinessCheck, ...] = ()

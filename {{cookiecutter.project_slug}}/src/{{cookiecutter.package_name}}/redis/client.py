@@ -1,0 +1,42 @@
+"""The process's Redis client: one connection pool, built with the app and closed with it."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from ..config import Settings
+
+
+def create_redis(settings: Settings) -> Redis:
+    """A client whose commands fail fast while Redis is unreachable (the callers fall back),
+    parsing replies with hiredis, which redis-py picks when it is installed."""
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_connect_timeout=settings.redis_connect_timeout_seconds,
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        max_connections=settings.redis_max_connections,
+        # A pooled connection idle this long is checked before use (a restarted server).
+        health_check_interval=30,
+    )
+
+
+def redis_of(app: FastAPI) -> Redis:
+    return cast(Redis, app.state.redis)
+
+
+@asynccontextmanager
+async def redis_client(app: FastAPI) -> AsyncIterator[None]:
+    """The lifespan of the client: connections open on first use and close on shutdown."""
+    client = create_redis(app.state.settings)
+    app.state.redis = client
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+async def redis_answers(app: FastAPI) -> None:
+    await redis_of(app).ping()

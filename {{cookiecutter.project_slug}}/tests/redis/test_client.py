@@ -1,0 +1,72 @@
+"""The Redis pack's client: one per app, reported by /ready, closed with the app, and its URL
+(a secret) never shown."""
+
+from collections.abc import Callable
+
+import pytest
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.redis.client import redis_of
+
+from ..support import assert_envelope, serve
+
+# Nothing listens on port 1; the password must never appear anywhere.
+UNREACHABLE_REDIS = "redis://:hunter2-secret@127.0.0.1:1/0"
+
+
+async def test_ready_reports_redis(client: AsyncClient) -> None:
+    response = await client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["redis"] == "ok"
+
+
+async def test_the_client_is_the_apps_and_is_closed_with_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings())
+    async with app.router.lifespan_context(app):
+        client = redis_of(app)
+        assert await client.ping()
+        assert client.connection_pool.connection_kwargs["socket_timeout"] == 1.0
+
+    pool = client.connection_pool
+    assert not any(connection.is_connected for connection in pool._available_connections)
+
+
+@pytest.mark.error_path
+async def test_ready_is_503_when_redis_is_unreachable(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(redis_url=UNREACHABLE_REDIS)
+    async with serve(settings) as client:
+        response = await client.get("/ready")
+
+    assert response.status_code == 503
+    assert_envelope(response.json(), "SERVICE_UNAVAILABLE")
+    assert response.json()["error"]["details"]["checks"] == {"database": "ok", "redis": "error"}
+    assert "hunter2" not in response.text
+
+
+@pytest.mark.error_path
+def test_the_url_is_a_secret_in_settings_and_their_errors(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(redis_url=UNREACHABLE_REDIS)
+
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+
+
+@pytest.mark.error_path
+async def test_a_failed_check_logs_no_url(
+    make_settings: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with serve(make_settings(redis_url=UNREACHABLE_REDIS, log_level="DEBUG")) as client:
+        await client.get("/ready")
+
+    logged = capsys.readouterr()
+    assert "readiness_check_failed" in logged.out + logged.err
+    assert "hunter2" not in logged.out + logged.err
