@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 
 from scripts.variants import (
     TEMPLATE_DIR,
@@ -68,18 +67,6 @@ def template_files() -> list[Path]:
         for path in PROJECT_TEMPLATE.rglob("*")
         if path.is_file() and not TOOL_OUTPUT.intersection(path.relative_to(PROJECT_TEMPLATE).parts)
     ]
-
-
-def render_pyproject(variant: Variant, output: Path) -> str:
-    """The variant's pyproject.toml as rendered (no hooks: no lock is needed for it)."""
-    project = cookiecutter(
-        str(TEMPLATE_DIR),
-        no_input=True,
-        output_dir=str(output / variant_id(variant)),
-        extra_context=dict(variant),
-        accept_hooks=False,
-    )
-    return (Path(project) / "pyproject.toml").read_text()
 
 
 @pytest.fixture(params=VARIANTS, ids=variant_id)
@@ -147,6 +134,12 @@ def test_compose_runs_migrations_before_the_app(project: Path) -> None:
         assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     else:
         assert "db" not in services
+    if (project / "src" / "my_service" / "redis").is_dir():
+        assert services["redis"]["healthcheck"]
+        assert services["app"]["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert "REDIS_URL" in services["app"]["environment"]
+    else:
+        assert "redis" not in services
 
 
 def test_workflows_pass_actionlint(project: Path) -> None:
@@ -261,11 +254,14 @@ def test_every_seam_is_a_conditional_seam() -> None:
     assert plain == []
 
 
-def test_each_dependency_set_has_one_lock_and_each_lock_a_variant(tmp_path: Path) -> None:
-    """The bakes above found their lock; here no lock is left that no variant uses."""
+def test_each_dependency_set_has_one_lock_and_each_lock_a_variant(
+    bake: Callable[..., Path],
+) -> None:
+    """Each bake found its lock (the post-gen hook stops otherwise); here no lock is left that no
+    variant uses. The bakes are the session's, shared with the tests above."""
+    dependency_key = load_hook("post_gen_project").dependency_key
     keys = {
-        load_hook("post_gen_project").dependency_key(render_pyproject(variant, tmp_path))
-        for variant in VARIANTS
+        dependency_key((bake(**variant) / "pyproject.toml").read_text()) for variant in VARIANTS
     }
     locks = {path.stem for path in (PROJECT_TEMPLATE / "uv-locks").glob("*.lock")}
 
