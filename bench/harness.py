@@ -120,9 +120,13 @@ def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float,
     return time.perf_counter() - started, proc.stdout + proc.stderr, proc.returncode
 
 
-def bake_default(out: Path, env: dict[str, str]) -> tuple[Path, float]:
-    """Bake the default variant into *out*: (the project directory, seconds taken)."""
+def bake_default(
+    out: Path, env: dict[str, str], answers: list[str] | None = None
+) -> tuple[Path, float]:
+    """Bake the default variant, or the one *answers* (``use_redis=yes``) choose, into *out*:
+    (the project directory, seconds taken)."""
     cmd = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)]
+    cmd += answers or []
     bake_s, output, code = run_timed(cmd, cwd=TEMPLATE_DIR, env=env)
     if code:
         sys.exit(f"bake failed:\n{output}")
@@ -284,6 +288,11 @@ def http_json(
 
 def login_form() -> str:
     return urllib.parse.urlencode({"username": USER_EMAIL, "password": USER_PASSWORD})
+
+
+def packs_of(project: Path) -> set[str]:
+    """The add-on packs a bake has (their folders in the package)."""
+    return {pack for pack in ("redis",) if (project / "src" / PACKAGE / pack).is_dir()}
 
 
 def seed(app: Server) -> tuple[str, str]:

@@ -6,7 +6,8 @@
 What it does (see bench/README.md for what each figure means):
 
 1. installs wrk with apt-get if it is missing;
-2. bakes the default variant into a temporary directory (timed), ``uv sync --locked``, and times
+2. bakes the default variant (or the one ``--answers use_redis=yes`` chooses) into a temporary
+   directory (timed), ``uv sync --locked``, and times
    the baked test suite (``uv run pytest -q -p no:cacheprovider``);
 3. creates a fresh PostgreSQL database and migrates it; starts the baked app and the two
    baselines (bench/baseline_bare.py, bench/baseline_minimal_db.py) with the same uvicorn flags
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -51,6 +53,7 @@ from harness import (
     ensure_wrk,
     fresh_database,
     log,
+    packs_of,
     print_table,
     run_timed,
     seed,
@@ -81,6 +84,18 @@ def parse_args() -> argparse.Namespace:
         "--project",
         type=Path,
         help="benchmark this already-baked project instead of baking one (no bake/test timing)",
+    )
+    parser.add_argument(
+        "--answers",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template answers of the bake, e.g. use_redis=yes (the packs' scenarios need them)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the Redis a bake with the Redis pack uses (under a key prefix of the run's own)",
     )
     parser.add_argument("--skip-tests", action="store_true", help="do not time the baked tests")
     parser.add_argument(
@@ -159,7 +174,7 @@ def main() -> int:
         if args.project:
             project = args.project.resolve()
         else:
-            project, bake_s = bake_default(work / "bake", env)
+            project, bake_s = bake_default(work / "bake", env, args.answers)
             rows.append(
                 Row("bake (cookiecutter --no-input)", f"{bake_s:.2f} s", "", "", "", "info")
             )
@@ -184,9 +199,16 @@ def main() -> int:
             print_report(args, rows, report)
             return 0
 
+        packs = packs_of(project)
+        only = [key for key in only if getattr(SCENARIOS[key], "pack", None) in {None, *packs}]
         with fresh_database(args.pg_url) as db_url:
+            extra = list(args.app_env)
+            if "redis" in packs:
+                prefix = f"bench-{secrets.token_hex(4)}:"
+                extra += [("REDIS_URL", args.redis_url), ("REDIS_KEY_PREFIX", prefix)]
+                report["redis"] = {"url": args.redis_url, "prefix": prefix}
             app_env = app_environment(
-                env, db_url, auth_rate_limit=args.auth_rate_limit, extra=args.app_env
+                env, db_url, auth_rate_limit=args.auth_rate_limit, extra=extra
             )
             _, output, code = run_timed(
                 ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env
