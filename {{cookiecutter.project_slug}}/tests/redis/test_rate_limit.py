@@ -177,3 +177,26 @@ async def test_the_limits_go_back_to_redis_when_it_answers_again(
     assert len(await redis.keys(f"{settings.redis_key_prefix}*")) == 2
     events = [log["event"] for log in logs]
     assert events == ["rate_limits_per_process", "rate_limits_shared_again"]
+
+
+@pytest.mark.error_path
+async def test_a_redis_that_does_not_answer_in_time_counts_as_down(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async def answer_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(answer_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    # As create_redis builds it (from a URL: no retries), with a short command timeout.
+    client = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=0.05)
+    limiter = limiter_over(client, settings, clock)
+    try:
+        waits = [await limiter.hit("a"), await limiter.hit("a")]
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+    assert waits == [0, 1]  # limited in-process
