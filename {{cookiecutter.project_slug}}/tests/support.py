@@ -41,8 +41,12 @@ class FakeClock:
         return self.now
 
 
-def client_for(app: FastAPI, base_url: str = "http://testserver") -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=app), base_url=base_url)
+def client_for(
+    app: FastAPI, base_url: str = "http://testserver", address: str = "127.0.0.1"
+) -> AsyncClient:
+    """A client of *app* whose requests come from the client *address*."""
+    transport = ASGITransport(app=app, client=(address, 123))
+    return AsyncClient(transport=transport, base_url=base_url)
 
 
 @asynccontextmanager

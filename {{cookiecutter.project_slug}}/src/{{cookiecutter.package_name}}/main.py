@@ -17,7 +17,7 @@ from .core.errors import register_error_handlers
 from .core.logging import configure_logging
 from .core.middleware import EdgeMiddleware
 from .core.openapi import API_DESCRIPTION, DocumentedRoute
-from .core.rate_limit import RateLimiter
+from .core.rate_limit import InProcessRateLimiter
 from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
@@ -51,7 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         read_session_factory=create_read_session_factory(engine),
         password_hasher=PasswordHasher(settings),
         token_codec=TokenCodec(settings),
-        auth_rate_limiter=RateLimiter(
+        auth_rate_limiter=InProcessRateLimiter(
             per_minute=settings.auth_rate_limit_per_minute, burst=settings.auth_rate_limit_burst
         ),
     )

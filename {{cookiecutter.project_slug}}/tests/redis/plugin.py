@@ -34,6 +34,14 @@ async def _delete_keys(url: str, prefix: str) -> None:
         await client.aclose()
 
 
+@pytest.fixture(autouse=True)
+def _keys_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's apps write under a prefix of their own, inside the process's (so the run's
+    cleanup deletes them): what one test counted, a rate limit say, never reaches the next."""
+    run_prefix = os.environ["REDIS_KEY_PREFIX"]
+    monkeypatch.setenv("REDIS_KEY_PREFIX", f"{run_prefix}{uuid.uuid4().hex[:8]}:")
+
+
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
     """A client of the tests' Redis, for looking at what the service wrote."""

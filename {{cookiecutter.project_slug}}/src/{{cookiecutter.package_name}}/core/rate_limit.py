@@ -1,15 +1,25 @@
-"""An in-process rate limiter (GCRA: one timestamp per client, exact ``Retry-After``).
+"""Rate limiting: what a limiter promises (``RateLimiter``) and the in-process one (GCRA: one
+timestamp per key, exact ``Retry-After``).
 
 In-process means per worker: with N workers a client gets up to N times the limit (README,
-"Limits and caches").
+"Limits and caches"). A pack may plug in a limiter shared by every process; this one stays the
+default, and the fallback while a shared one cannot be reached.
 """
 
 import math
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 
-class RateLimiter:
+class RateLimiter(Protocol):
+    async def hit(self, key: str) -> int:
+        """Record a request for *key*; return 0 if it is allowed, else the whole seconds to
+        wait before a retry can be allowed (the ``Retry-After``)."""
+        ...
+
+
+class InProcessRateLimiter:
     """Allow ``per_minute`` requests per key on average, with bursts of up to ``burst``."""
 
     def __init__(
@@ -26,8 +36,10 @@ class RateLimiter:
         # Theoretical arrival time per key: when the key's allowance is next fully used up.
         self._arrivals: dict[str, float] = {}
 
-    def hit(self, key: str) -> int:
-        """Record a request; return 0 if it is allowed, else the seconds to wait before retrying."""
+    async def hit(self, key: str) -> int:
+        """Record a request; return 0 if it is allowed, else the seconds to wait before retrying.
+
+        Nothing here awaits: the check costs a dictionary look-up, on the event loop."""
         now = self._clock()
         arrival = max(self._arrivals.get(key, now), now)
         if arrival - now > self._tolerance:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from ..config import Settings
+from .rate_limit import share_auth_rate_limits
 
 
 def create_redis(settings: Settings) -> Redis:
@@ -32,6 +33,7 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     """The lifespan of the client: connections open on first use and close on shutdown."""
     client = create_redis(app.state.settings)
     app.state.redis = client
+    share_auth_rate_limits(app, client)
     try:
         yield
     finally:

@@ -1,17 +1,20 @@
-"""Who is calling: the current user, role checks, and the auth rate limit."""
+"""Who is calling: the current user, role checks, and the auth rate limits."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from ...core.openapi import fails_with
+from ...core.schemas import NO_NUL
 from ...dependencies import SessionDep, resources_of
 from ..users.models import Role
 from .principals import Principal, PrincipalCache
+from .schemas import MAX_PASSWORD_LENGTH
 from .service import AuthService
 
 LOGIN_PATH = "/api/v1/auth/login"
@@ -69,10 +72,37 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 
+async def enforce_rate_limit(request: Request, key: str) -> None:
+    """Count a request against *key*'s allowance; 429 with the exact wait once it is spent."""
+    retry_after = await resources_of(request).auth_rate_limiter.hit(key)
+    if retry_after:
+        raise RateLimitedError(retry_after)
+
+
 @fails_with(HTTPStatus.TOO_MANY_REQUESTS)
 async def auth_rate_limit(request: Request) -> None:
     """Limit credential-guessing endpoints per client address and endpoint."""
     client = request.client.host if request.client else "unknown"
-    retry_after = resources_of(request).auth_rate_limiter.hit(f"{request.url.path}:{client}")
-    if retry_after:
-        raise RateLimitedError(retry_after)
+    await enforce_rate_limit(request, f"{request.url.path}:{client}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginForm:
+    username: str
+    password: str
+
+
+@fails_with(HTTPStatus.TOO_MANY_REQUESTS)
+async def login_form(
+    request: Request,
+    username: Annotated[str, Form(max_length=320, pattern=NO_NUL, description="Your email")],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)],
+) -> LoginForm:
+    """The OAuth2 password form, limited per account as well: guesses at one account spread
+    over many client addresses still meet one limit. The key is the email as login looks it
+    up (lower-case)."""
+    await enforce_rate_limit(request, f"login-account:{username.lower()}")
+    return LoginForm(username, password)
+
+
+LoginFormDep = Annotated[LoginForm, Depends(login_form)]

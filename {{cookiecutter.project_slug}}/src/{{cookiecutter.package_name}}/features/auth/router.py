@@ -1,15 +1,13 @@
 """Auth API: register, log in (OAuth2 password form), refresh and log out."""
 
 from http import HTTPStatus
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, status
+from fastapi import APIRouter, Depends, status
 
 from ...core.openapi import DocumentedRoute, errors
-from ...core.schemas import NO_NUL
 from ..users.schemas import UserResponse
-from .dependencies import AuthServiceDep, auth_rate_limit
-from .schemas import MAX_PASSWORD_LENGTH, RefreshRequest, RegisterRequest, TokenPair
+from .dependencies import AuthServiceDep, LoginFormDep, auth_rate_limit
+from .schemas import RefreshRequest, RegisterRequest, TokenPair
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=DocumentedRoute)
 
@@ -31,13 +29,9 @@ async def register(body: RegisterRequest, service: AuthServiceDep) -> UserRespon
     dependencies=[Depends(auth_rate_limit)],
     responses=errors(HTTPStatus.UNAUTHORIZED),
 )
-async def login(
-    username: Annotated[str, Form(max_length=320, pattern=NO_NUL, description="Your email")],
-    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)],
-    service: AuthServiceDep,
-) -> TokenPair:
+async def login(form: LoginFormDep, service: AuthServiceDep) -> TokenPair:
     """Exchange email (as `username`, OAuth2 password form) for an access and a refresh token."""
-    return await service.login(username, password)
+    return await service.login(form.username, form.password)
 
 
 @router.post("/refresh", responses=errors(HTTPStatus.UNAUTHORIZED))

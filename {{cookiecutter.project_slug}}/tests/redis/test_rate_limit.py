@@ -1,0 +1,202 @@
+"""The auth rate limits in Redis: one limit for every app that shares it, the exact wait, keys
+that name no one and expire, and the in-process fallback while Redis does not answer."""
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from httpx import AsyncClient, Response
+from redis.asyncio import Redis
+from structlog.testing import capture_logs
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.rate_limit import InProcessRateLimiter
+from {{ cookiecutter.package_name }}.redis.rate_limit import RedisRateLimiter
+
+from ..support import FakeClock, assert_envelope, serve
+
+LOGIN = "/api/v1/auth/login"
+# 3 a minute with bursts of 3: the 4th attempt waits for the first to age out, 20 s.
+LIMITED = {"auth_rate_limit_per_minute": 3, "auth_rate_limit_burst": 3}
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+async def guess(client: AsyncClient, email: str) -> Response:
+    return await client.post(LOGIN, data={"username": email, "password": "guess-guess-guess"})
+
+
+def assert_rate_limited(response: Response, retry_after: int) -> None:
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == str(retry_after)
+    assert_envelope(response.json(), "RATE_LIMITED")
+
+
+class CuttableLink:
+    """A TCP hop to the tests' Redis that a test cuts (connections dropped, new ones refused)
+    and restores on the same port: Redis going away and coming back, as a client sees it."""
+
+    def __init__(self, redis_url: str) -> None:
+        parts = urlsplit(redis_url)
+        self._url = parts
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """The tests' Redis URL, through this link."""
+        userinfo = self._url.netloc.rpartition("@")[0]
+        host = f"127.0.0.1:{self.port}"
+        return urlunsplit(self._url._replace(netloc=f"{userinfo}@{host}" if userinfo else host))
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in tuple(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
+        self._writers |= {writer, upstream_writer}
+        try:
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        finally:
+            for end in (writer, upstream_writer):
+                end.close()
+                self._writers.discard(end)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+async def link() -> AsyncIterator[CuttableLink]:
+    link = CuttableLink(os.environ["REDIS_URL"])
+    await link.restore()
+    yield link
+    await link.cut()
+
+
+def limiter_over(client: Redis, settings: Settings, clock: FakeClock) -> RedisRateLimiter:
+    """60 a minute, no burst: a second request within the second waits 1 s."""
+    return RedisRateLimiter(
+        client,
+        key_prefix=settings.redis_key_prefix,
+        per_minute=60,
+        burst=1,
+        fallback=InProcessRateLimiter(per_minute=60, burst=1),
+        clock=clock,
+    )
+
+
+async def test_the_limit_holds_across_apps_sharing_redis(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(**LIMITED)
+    async with serve(settings) as first, serve(settings) as second:
+        statuses = [
+            (await guess(app, f"user{n}@example.com")).status_code
+            for n, app in enumerate((first, second, first))
+        ]
+        response = await guess(second, "user9@example.com")
+
+    assert statuses == [401, 401, 401]
+    assert_rate_limited(response, retry_after=20)
+
+
+@pytest.mark.error_path
+async def test_the_wait_is_exact(settings: Settings, redis: Redis) -> None:
+    limiter = RedisRateLimiter(
+        redis,
+        key_prefix=settings.redis_key_prefix,
+        per_minute=6,
+        burst=2,
+        fallback=InProcessRateLimiter(per_minute=6, burst=2),
+    )
+
+    assert [await limiter.hit("a") for _ in range(3)] == [0, 0, 10]
+
+
+async def test_keys_name_no_one_and_expire_when_the_allowance_recovers(
+    settings: Settings, redis: Redis, clock: FakeClock
+) -> None:
+    await limiter_over(redis, settings, clock).hit("login-account:victim@example.com")
+
+    keys = await redis.keys(f"{settings.redis_key_prefix}*")
+    assert len(keys) == 1
+    assert b"victim" not in keys[0]
+    assert 0 < await redis.pttl(keys[0]) <= 1000
+
+
+@pytest.mark.error_path
+async def test_logins_stay_limited_while_redis_is_unreachable(
+    make_settings: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(redis_url=UNREACHABLE_REDIS, **LIMITED)
+    async with serve(settings) as client:
+        responses = [await guess(client, f"user{n}@example.com") for n in range(4)]
+
+    assert [r.status_code for r in responses[:3]] == [401, 401, 401]
+    assert_rate_limited(responses[3], retry_after=20)
+    assert capsys.readouterr().out.count('"rate_limits_per_process"') == 1  # not per request
+
+
+@pytest.mark.error_path
+async def test_the_limits_go_back_to_redis_when_it_answers_again(
+    link: CuttableLink, settings: Settings, redis: Redis, clock: FakeClock
+) -> None:
+    client = Redis.from_url(link.url, socket_connect_timeout=1, socket_timeout=1)
+    limiter = limiter_over(client, settings, clock)
+    try:
+        with capture_logs() as logs:
+            assert await limiter.hit("in-redis") == 0
+            await link.cut()
+            during = [await limiter.hit("during") for _ in range(2)]
+            await link.restore()
+            clock.now += 1  # the next try at Redis
+            after = [await limiter.hit("in-redis"), await limiter.hit("after")]
+    finally:
+        await client.aclose()
+
+    assert during == [0, 1]  # limited in-process
+    assert after == [1, 0]  # Redis's count survived the outage
+    assert len(await redis.keys(f"{settings.redis_key_prefix}*")) == 2
+    events = [log["event"] for log in logs]
+    assert events == ["rate_limits_per_process", "rate_limits_shared_again"]
+
+
+@pytest.mark.error_path
+async def test_a_redis_that_does_not_answer_in_time_counts_as_down(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async def answer_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(answer_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    # As create_redis builds it (from a URL: no retries), with a short command timeout.
+    client = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=0.05)
+    limiter = limiter_over(client, settings, clock)
+    try:
+        waits = [await limiter.hit("a"), await limiter.hit("a")]
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+    assert waits == [0, 1]  # limited in-process
