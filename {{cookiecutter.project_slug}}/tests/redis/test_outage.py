@@ -4,6 +4,7 @@ Redis was gone."""
 
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.features.items.service import item_cache_key
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.redis import cache as cache_module
-from {{ cookiecutter.package_name }}.redis.cache import RedisCache
+from {{ cookiecutter.package_name }}.redis.cache import TOMBSTONE, RedisCache
 
 from ..factories import ItemFactory, UserFactory
 from ..support import FakeClock, assert_envelope, bearer, serve
@@ -51,6 +52,10 @@ def proxied_settings(make_settings: Callable[..., Settings], proxied_url: str) -
     return make_settings(redis_url=proxied_url, redis_cache_retry_after_seconds=0)
 
 
+def cached_key(settings: Settings, item_id: uuid.UUID) -> str:
+    return f"{settings.redis_key_prefix}cache:{item_cache_key(item_id)}"
+
+
 async def test_item_reads_are_served_while_redis_is_cut_and_cached_again_after(
     proxied_settings: Settings,
     proxy: TcpProxy,
@@ -58,9 +63,8 @@ async def test_item_reads_are_served_while_redis_is_cut_and_cached_again_after(
     user: User,
     items: ItemFactory,
 ) -> None:
-    item = await items.create(user, title="before")
-    url = f"/api/v1/items/{item.id}"
-    cached = f"{proxied_settings.redis_key_prefix}cache:{item_cache_key(item.id)}"
+    item, other = await items.create(user, title="before"), await items.create(user)
+    url, other_url = f"/api/v1/items/{item.id}", f"/api/v1/items/{other.id}"
     async with serve(proxied_settings) as client:
         headers = await bearer(client, user)
         await client.get(url, headers=headers)
@@ -72,6 +76,7 @@ async def test_item_reads_are_served_while_redis_is_cut_and_cached_again_after(
         proxy.restore()
         ready_after = await client.get("/ready")
         read_after = await client.get(url, headers=headers)
+        other_read_after = await client.get(other_url, headers=headers)
 
     assert (read_while_cut.status_code, read_while_cut.json()["title"]) == (200, "before")
     assert ready_while_cut.status_code == 503
@@ -83,10 +88,14 @@ async def test_item_reads_are_served_while_redis_is_cut_and_cached_again_after(
     assert updated_while_cut.status_code == 200
     assert read_after_update.json()["title"] == "after"
     assert ready_after.status_code == 200
-    # The delete Redis missed was sent before the first read: the entry cached before the cut
-    # is gone, and the read cached the item as it is now.
+    # The delete Redis missed was sent before the next read: what was cached before the cut
+    # is not served.
     assert (read_after.status_code, read_after.json()["title"]) == (200, "after")
-    assert json.loads(await redis.get(cached) or "null")["title"] == "after"
+    assert await redis.get(cached_key(proxied_settings, item.id)) == TOMBSTONE
+    # And reads are cached again.
+    assert other_read_after.status_code == 200
+    cached_other = await redis.get(cached_key(proxied_settings, other.id))
+    assert json.loads(cached_other or "null") == other_read_after.json()
 
 
 async def test_no_request_fails_while_redis_is_cut(
@@ -156,5 +165,6 @@ async def test_the_deletes_kept_for_redis_are_bounded_the_oldest_go_first(
     finally:
         await client.aclose()
 
-    left = [key for key in keys if await redis.exists(cache.key_prefix + key)]
-    assert left == ["notes:oldest"]  # forgotten: its TTL bounds how long it is served
+    values = [await redis.get(cache.key_prefix + key) for key in keys]
+    # The oldest delete was forgotten: its value's TTL bounds how long it is served.
+    assert values == [b'{"text":"stale"}', TOMBSTONE, TOMBSTONE]

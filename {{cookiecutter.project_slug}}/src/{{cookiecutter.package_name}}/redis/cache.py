@@ -1,19 +1,23 @@
 """The shared cache (core/shared_cache.py) on Redis: values every process of the service reads,
 loaded once per key at a time by each process, and never a reason for a read to fail.
 
-- Get or load: a hit is one GET; a miss calls the loader and stores its value with SET EX. Values
-  are the models' JSON (pydantic); one that no longer validates (written by a release whose
-  model differed) counts as a miss.
+- Get or load: a hit is one GET; a miss calls the loader and stores its value (SET NX PX).
+  Values are the models' JSON (pydantic); one that no longer validates (written by a release
+  whose model differed) counts as a miss until it expires. Callers version the shape in the
+  key, so a new release reads keys of its own.
 - Single flight: concurrent reads of one key in one process share one GET and, on a miss, one
   loader call; without it, a popular key that expires sends every request in flight at that
   moment to the database at once.
-- Invalidation: callers version what a key holds in the key itself and delete a key once the
-  change that makes it stale is committed. A load that was in flight during the delete neither
-  serves later readers nor stores its value.
+- Deletes, called once the change that makes a value stale is committed, leave a tombstone
+  (an empty value) for ``TOMBSTONE_SECONDS`` instead of removing the key. A read in any
+  process that loaded the value before the change stores it only if the key is absent (NX),
+  so it cannot bring the old value back; meanwhile reads of that key load from the database.
+  A load that was in flight in this process during a delete also no longer serves later
+  readers.
 - Redis unreachable: reads call their loaders (the database answers instead), and for
-  ``REDIS_CACHE_RETRY_AFTER_SECONDS`` the cache does not try Redis again, so a stalled link does
-  not add a timeout to every read. Deletes that could not be sent are sent first when Redis
-  answers again (up to ``MAX_UNSENT_DELETES``; the TTL bounds what an older one leaves behind).
+  ``REDIS_CACHE_RETRY_AFTER_SECONDS`` the cache does not try Redis again, so a stalled link
+  does not add a timeout to every read. Deletes that could not be sent are sent before this
+  process's next use of Redis (the newest ``MAX_UNSENT_DELETES``; the TTL bounds an older one).
 - Keys are never enumerated (no KEYS, no SCAN): every key is known by name.
 """
 
@@ -34,6 +38,10 @@ from ..dependencies import app_resources
 logger = structlog.get_logger(__name__)
 
 MAX_UNSENT_DELETES = 10_000
+TOMBSTONE = b""
+# Longer than a load takes: the database gives up on a statement, and the pool on a
+# connection, within seconds.
+TOMBSTONE_SECONDS = 30
 
 
 class _LeaderCancelledError(Exception):
@@ -126,7 +134,7 @@ class RedisCache:
             except (RedisError, OSError) as exc:
                 self._went_down(exc)
             else:
-                if cached is not None:
+                if cached:  # not missing, not a tombstone
                     try:
                         return model.model_validate_json(cached), False
                     except ValidationError:
@@ -138,7 +146,10 @@ class RedisCache:
             return
         try:
             await self.redis.set(
-                name, value.__pydantic_serializer__.to_json(value), px=int(ttl_seconds * 1000)
+                name,
+                value.__pydantic_serializer__.to_json(value),
+                px=int(ttl_seconds * 1000),
+                nx=True,  # a tombstone (or a fresher value) stays
             )
         except (RedisError, OSError) as exc:
             self._went_down(exc)
@@ -149,7 +160,10 @@ class RedisCache:
             return True
         names = list(self._unsent_deletes)
         try:
-            await self.redis.delete(*names)
+            async with self.redis.pipeline(transaction=False) as pipeline:
+                for name in names:
+                    pipeline.set(name, TOMBSTONE, ex=TOMBSTONE_SECONDS)
+                await pipeline.execute()
         except (RedisError, OSError) as exc:
             self._went_down(exc)
             return False
