@@ -15,7 +15,11 @@ from {{ cookiecutter.package_name }}.dependencies import Resources
 from {{ cookiecutter.package_name }}.features.items.models import Item
 from {{ cookiecutter.package_name }}.features.items.service import item_cache_key
 from {{ cookiecutter.package_name }}.features.users.models import User
-from {{ cookiecutter.package_name }}.redis.cache import TOMBSTONE, TOMBSTONE_SECONDS, RedisCache
+from {{ cookiecutter.package_name }}.redis.cache import (
+    TOMBSTONE,
+    TOMBSTONE_SECONDS,
+    RedisCache,
+)
 
 from ..factories import ItemFactory, UserFactory
 from ..support import assert_envelope, bearer
