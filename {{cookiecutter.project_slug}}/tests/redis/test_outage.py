@@ -168,3 +168,22 @@ async def test_the_deletes_kept_for_redis_are_bounded_the_oldest_go_first(
     values = [await redis.get(cache.key_prefix + key) for key in keys]
     # The oldest delete was forgotten: its value's TTL bounds how long it is served.
     assert values == [b'{"text":"stale"}', TOMBSTONE, TOMBSTONE]
+
+
+async def test_a_stalled_link_costs_a_read_its_timeout_and_the_database_answers(
+    proxy: TcpProxy, proxied_url: str
+) -> None:
+    """Redis accepts connections and answers nothing (a hung host, dropped packets): the read
+    gives up after the socket timeout and loads."""
+    client = Redis.from_url(proxied_url, socket_connect_timeout=0.1, socket_timeout=0.1)
+    cache = RedisCache(client, os.environ["REDIS_KEY_PREFIX"], retry_after_seconds=60)
+    load = Loader()
+    try:
+        await client.ping()  # a pooled connection, whose link then stalls
+        proxy.stall()
+        value = await cache.get_or_load("notes:stalled", Note, load, ttl_seconds=60)
+    finally:
+        proxy.restore()
+        await client.aclose()
+
+    assert (value, load.calls) == (LOADED, 1)
