@@ -12,6 +12,7 @@ from .config import Settings
 from .core.openapi import fails_with
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
+from .core.shared_cache import NO_SHARED_CACHE, SharedCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class Resources:
     password_hasher: PasswordHasher
     token_codec: TokenCodec
     auth_rate_limiter: RateLimiter
+    # A pack that shares a cache between processes replaces it in its lifespan.
+    shared_cache: SharedCache = NO_SHARED_CACHE
 
 
 # Each dependency FastAPI resolves costs time on every request, so resources are read off the

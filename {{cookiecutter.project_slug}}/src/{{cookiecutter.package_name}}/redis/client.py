@@ -6,8 +6,11 @@ from typing import cast
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from ..config import Settings
+from .cache import plug_redis_cache
 from .rate_limit import share_auth_rate_limits
 
 
@@ -19,6 +22,9 @@ def create_redis(settings: Settings) -> Redis:
         socket_connect_timeout=settings.redis_connect_timeout_seconds,
         socket_timeout=settings.redis_socket_timeout_seconds,
         max_connections=settings.redis_max_connections,
+        # One immediate retry, for a pooled connection that broke while idle; redis-py's default
+        # (ten, with backoff) would hold a read for seconds while Redis is down.
+        retry=Retry(NoBackoff(), retries=1),
         # A pooled connection idle this long is checked before use (a restarted server).
         health_check_interval=30,
     )
@@ -34,6 +40,7 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     client = create_redis(app.state.settings)
     app.state.redis = client
     share_auth_rate_limits(app, client)
+    plug_redis_cache(app, client)
     try:
         yield
     finally:

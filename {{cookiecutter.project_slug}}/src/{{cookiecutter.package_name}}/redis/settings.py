@@ -28,3 +28,9 @@ class RedisSettings(BaseSettings):
     redis_max_connections: int = Field(
         default=50, ge=1, description="Connections per worker process, shared by every request."
     )
+    redis_cache_retry_after_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="After Redis failed to answer, the cache reads the database without trying "
+        "Redis for this long, so a stalled link does not add a timeout to every read.",
+    )

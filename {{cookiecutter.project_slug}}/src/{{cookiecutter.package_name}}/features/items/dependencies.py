@@ -3,17 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from ...core.schemas import NO_NUL
-from ...dependencies import SessionDep
+from ...dependencies import SessionDep, resources_of
 from .models import ItemStatus
 from .schemas import ItemFilters
 from .service import ItemService
 
 
-async def get_item_service(session: SessionDep) -> ItemService:
-    return ItemService(session)
+async def get_item_service(request: Request, session: SessionDep) -> ItemService:
+    return ItemService(session, resources_of(request).shared_cache)
 
 
 async def item_filters(

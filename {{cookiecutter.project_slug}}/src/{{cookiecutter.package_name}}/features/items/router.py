@@ -70,7 +70,7 @@ async def list_items_by_cursor(
 @router.get("/{item_id:uuid}", responses=errors(HTTPStatus.NOT_FOUND))
 async def read_item(item_id: uuid.UUID, user: CurrentUser, service: ItemServiceDep) -> ItemResponse:
     """Return one item."""
-    return ItemResponse.model_validate(await service.get(user, item_id))
+    return await service.read(user, item_id)
 
 
 @router.patch("/{item_id:uuid}", responses=errors(HTTPStatus.NOT_FOUND))
