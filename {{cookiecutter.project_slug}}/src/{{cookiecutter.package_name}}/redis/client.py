@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from ..config import Settings
+from .revocation import relay_revocations
 
 
 def create_redis(settings: Settings) -> Redis:
@@ -33,7 +34,8 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     client = create_redis(app.state.settings)
     app.state.redis = client
     try:
-        yield
+        async with relay_revocations(app, client):
+            yield
     finally:
         await client.aclose()
 
