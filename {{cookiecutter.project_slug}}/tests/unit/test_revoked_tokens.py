@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from {{ cookiecutter.package_name }}.core.security import TokenClaims, TokenType
-from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedToken, RevokedTokens
+from {{ cookiecutter.package_name }}.features.auth.revocation import (
+    RevokedToken,
+    RevokedTokens,
+)
 
 from ..support import FakeClock
 
