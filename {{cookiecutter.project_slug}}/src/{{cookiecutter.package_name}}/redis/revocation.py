@@ -132,8 +132,11 @@ class RevocationRelay:
 
     def publish_changed_users(self, user_ids: Set[uuid.UUID]) -> None:
         """Announce users whose access changed; called inside a commit, so it only schedules."""
-        event = RevocationEvent(evicted=list(user_ids))
-        task = asyncio.get_running_loop().create_task(self._announce(event))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous session in another thread: nothing to publish with
+            return
+        task = loop.create_task(self._announce(RevocationEvent(evicted=list(user_ids))))
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)
 

@@ -49,8 +49,8 @@ class PrincipalCache:
     as the request's own query. The price is staleness: a role or active-flag change committed in
     this process evicts the entry at once, but other worker processes may act on the old values
     for up to ``ttl_seconds``, unless a publisher tells them. ``ttl_seconds=0`` turns the cache
-    off, and so does ``suspend()`` until ``resume()``: for while changes made elsewhere may go
-    unheard.
+    off, and so does ``suspend()`` until ``resume()``, for as long as changes made elsewhere may
+    go unheard.
 
     Take a ``ticket()`` before reading the row and ``put`` with it: if anything was evicted
     meanwhile, the row read may predate that change, and it is not cached.
@@ -138,10 +138,10 @@ def _note_access_changes(session: Session, _: UOWTransaction) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _evict_committed_changes(session: Session) -> None:
-    changed: set[uuid.UUID] = session.info.pop(_CHANGED_USERS, set())
+    changed = frozenset[uuid.UUID](session.info.pop(_CHANGED_USERS, ()))
     if changed:
         for cache in list(_LIVE_CACHES):
-            cache.users_changed(frozenset(changed))
+            cache.users_changed(changed)
 
 
 @event.listens_for(Session, "after_rollback")
