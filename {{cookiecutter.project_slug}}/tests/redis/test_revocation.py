@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.base import col
 from {{ cookiecutter.package_name }}.features.auth.principals import (
     _LIVE_CACHES,
     PrincipalCache,
@@ -235,7 +236,8 @@ class TestWhileTheListenerCannotHear:
             tokens = await login(deaf, user.email)
             assert (await deaf.get(USERS, headers=bearer_of(tokens))).status_code == 403
             # Promoted behind every cache's back: no session event, no announcement.
-            await session.execute(update(User).where(User.id == user.id).values(role=Role.ADMIN))
+            promote = update(User).where(col(User.id) == user.id).values(role=Role.ADMIN)
+            await session.execute(promote)
             await session.commit()
 
             response = await deaf.get(USERS, headers=bearer_of(tokens))
