@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.config import (
 )
 from {{ cookiecutter.package_name }}.dependencies import Resources
 from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
+from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models import Base
@@ -165,6 +166,13 @@ def principals(app: FastAPI) -> PrincipalCache:
     """The app's cache of principals (the auth feature's own resource)."""
     cache: PrincipalCache = app.state.principals
     return cache
+
+
+@pytest.fixture
+def revoked_tokens(app: FastAPI) -> RevokedTokens:
+    """The app's denylist of access tokens (the auth feature's own resource)."""
+    denylist: RevokedTokens = app.state.revoked_tokens
+    return denylist
 
 
 @pytest.fixture

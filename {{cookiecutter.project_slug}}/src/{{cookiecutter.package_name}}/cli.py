@@ -13,6 +13,7 @@ from .core.database import create_engine, create_session_factory
 from .core.errors import AppError
 from .core.security import PasswordHasher, TokenCodec
 from .features.auth.principals import PrincipalCache
+from .features.auth.revocation import RevokedTokens
 from .features.auth.schemas import RegisterRequest
 from .features.auth.service import AuthService
 from .features.users.models import Role
@@ -36,7 +37,8 @@ async def create_admin(
                 PasswordHasher(settings),
                 TokenCodec(settings),
                 PrincipalCache(0),
-                settings.email_special_use_domains,
+                RevokedTokens(),
+                special_use_domains=settings.email_special_use_domains,
             )
             await service.create_user(fields.email, fields.password, fields.full_name, Role.ADMIN)
     finally:

@@ -22,6 +22,7 @@ from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
 from .features.auth.principals import PrincipalCache
+from .features.auth.revocation import RevokedTokens
 from .features.auth.router import router as auth_router
 from .features.health.router import add_probes
 from .features.items.router import router as items_router
@@ -56,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
     )
     app.state.principals = PrincipalCache(settings.auth_user_cache_seconds)
+    app.state.revoked_tokens = RevokedTokens()
     try:
         async with AsyncExitStack() as packs:
             for pack in PACKS:

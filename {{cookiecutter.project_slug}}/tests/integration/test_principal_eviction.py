@@ -1,6 +1,8 @@
 """A committed change to a user's role or active flag, made through any session of the process,
-evicts the user's cached principal at once; nothing else does."""
+evicts the user's cached principal at once and is handed to the cache's publishers (which may
+tell other processes); nothing else does."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,14 @@ def cached(principals: PrincipalCache) -> Callable[[User], None]:
         assert principals.get(user.id) is not None
 
     return cache
+
+
+@pytest.fixture
+def published(principals: PrincipalCache) -> list[set[uuid.UUID]]:
+    """The user ids each commit hands to the cache's publishers."""
+    published: list[set[uuid.UUID]] = []
+    principals.publishers.append(lambda user_ids: published.append(set(user_ids)))
+    return published
 
 
 @pytest.mark.parametrize(
@@ -82,3 +92,30 @@ async def test_a_change_to_other_fields_keeps_the_principal(
     await session.commit()
 
     assert principals.get(user.id) is not None
+
+
+async def test_a_committed_access_change_is_published_once(
+    session: AsyncSession, published: list[set[uuid.UUID]], user: User
+) -> None:
+    row = await session.get(User, user.id)
+    assert row is not None
+
+    row.role = Role.ADMIN
+    row.is_active = False
+    await session.commit()
+
+    assert published == [{user.id}]
+
+
+@pytest.mark.error_path
+async def test_a_rolled_back_change_is_not_published(
+    session: AsyncSession, published: list[set[uuid.UUID]], user: User
+) -> None:
+    row = await session.get(User, user.id)
+    assert row is not None
+
+    row.is_active = False
+    await session.flush()
+    await session.rollback()
+
+    assert published == []

@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.features.auth.exceptions import (
 )
 from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
+from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
 from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 from {{ cookiecutter.package_name }}.features.users.models import Role
 
@@ -23,8 +24,15 @@ from ..factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture
-def service(session: AsyncSession, resources: Resources, principals: PrincipalCache) -> AuthService:
-    return AuthService(session, resources.password_hasher, resources.token_codec, principals)
+def service(
+    session: AsyncSession,
+    resources: Resources,
+    principals: PrincipalCache,
+    revoked_tokens: RevokedTokens,
+) -> AuthService:
+    return AuthService(
+        session, resources.password_hasher, resources.token_codec, principals, revoked_tokens
+    )
 
 
 async def test_create_user_normalizes_the_email(service: AuthService) -> None:

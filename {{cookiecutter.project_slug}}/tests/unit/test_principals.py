@@ -1,4 +1,4 @@
-"""The principal cache: served for its TTL, evicted on demand, off at TTL 0."""
+"""The principal cache: served for its TTL, evicted on demand, off at TTL 0 or while suspended."""
 
 import uuid
 
@@ -83,3 +83,51 @@ class TestNeverServed:
             cache.put(entry, cache.ticket())
 
         assert [cache.get(p.id) for p in (first, second, third)] == [None, second, third]
+
+    def test_while_suspended(self, clock: FakeClock) -> None:
+        cache = PrincipalCache(5, clock=clock)
+        alice, bob = principal(), principal()
+        cache.put(alice, cache.ticket())
+
+        cache.suspend()
+        cache.put(bob, cache.ticket())
+
+        assert cache.get(alice.id) is None
+        assert cache.get(bob.id) is None
+
+    def test_a_row_read_before_the_cache_resumed(self, clock: FakeClock) -> None:
+        """Changes made while it was suspended went unheard: that row may be the old one."""
+        cache = PrincipalCache(5, clock=clock)
+        cache.suspend()
+        alice = principal()
+        ticket = cache.ticket()
+
+        cache.resume()
+        cache.put(alice, ticket)
+
+        assert cache.get(alice.id) is None
+
+
+def test_a_resumed_cache_caches_again(clock: FakeClock) -> None:
+    cache = PrincipalCache(5, clock=clock)
+    cache.suspend()
+    alice = principal()
+
+    cache.resume()
+    cache.put(alice, cache.ticket())
+
+    assert cache.get(alice.id) == alice
+    assert not cache.suspended
+
+
+def test_changed_users_are_evicted_and_handed_to_the_publishers(clock: FakeClock) -> None:
+    cache = PrincipalCache(5, clock=clock)
+    alice = principal()
+    cache.put(alice, cache.ticket())
+    published: list[frozenset[uuid.UUID]] = []
+    cache.publishers.append(lambda user_ids: published.append(frozenset(user_ids)))
+
+    cache.users_changed({alice.id})
+
+    assert cache.get(alice.id) is None
+    assert published == [{alice.id}]

@@ -41,5 +41,8 @@ class ExpiringCache[K: Hashable, V]:
     def evict(self, key: K) -> None:
         self._entries.pop(key, None)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -12,6 +12,7 @@ from redis.backoff import NoBackoff
 from ..config import Settings
 from .cache import plug_redis_cache
 from .rate_limit import share_auth_rate_limits
+from .revocation import relay_revocations
 
 
 def create_redis(settings: Settings) -> Redis:
@@ -42,7 +43,8 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     share_auth_rate_limits(app, client)
     plug_redis_cache(app, client)
     try:
-        yield
+        async with relay_revocations(app, client):
+            yield
     finally:
         await client.aclose()
 

@@ -14,6 +14,7 @@ from ...core.schemas import NO_NUL
 from ...dependencies import SessionDep, resources_of
 from ..users.models import Role
 from .principals import Principal, PrincipalCache
+from .revocation import RevokedTokens
 from .schemas import MAX_PASSWORD_LENGTH
 from .service import AuthService
 
@@ -27,6 +28,11 @@ def principals_of(request: Request) -> PrincipalCache:
     return cast(PrincipalCache, request.app.state.principals)
 
 
+def revoked_tokens_of(request: Request) -> RevokedTokens:
+    """This feature's denylist of access tokens, set by the lifespan in main.py."""
+    return cast(RevokedTokens, request.app.state.revoked_tokens)
+
+
 async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
     resources = resources_of(request)
     return AuthService(
@@ -34,7 +40,8 @@ async def get_auth_service(request: Request, session: SessionDep) -> AuthService
         resources.password_hasher,
         resources.token_codec,
         principals_of(request),
-        resources.settings.email_special_use_domains,
+        revoked_tokens_of(request),
+        special_use_domains=resources.settings.email_special_use_domains,
     )
 
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.base import col
@@ -21,6 +21,17 @@ class RefreshTokenRepository:
     async def get_for_update(self, token_id: uuid.UUID) -> RefreshToken | None:
         """Load a token, locking its row (PostgreSQL) so two rotations cannot both succeed."""
         return await self.session.get(RefreshToken, token_id, with_for_update=True)
+
+    async def issued_since(
+        self, family_id: uuid.UUID, since: datetime
+    ) -> list[tuple[uuid.UUID, datetime]]:
+        """Id and issue time of the family's tokens issued after *since*, revoked or not."""
+        rows = await self.session.execute(
+            select(col(RefreshToken.id), col(RefreshToken.issued_at)).where(
+                col(RefreshToken.family_id) == family_id, col(RefreshToken.issued_at) > since
+            )
+        )
+        return [(token_id, issued_at) for token_id, issued_at in rows]
 
     async def revoke_family(self, family_id: uuid.UUID, at: datetime) -> None:
         await self.session.execute(

@@ -17,7 +17,14 @@ from .exceptions import InvalidCredentialsError, InvalidTokenError
 from .models import RefreshToken
 from .principals import Principal, PrincipalCache
 from .repository import RefreshTokenRepository
+from .revocation import RevokedToken, RevokedTokens
 from .schemas import TokenPair
+
+
+def access_token_id(refresh_token_id: uuid.UUID) -> uuid.UUID:
+    """The jti of the access token issued with a refresh token: derived from the refresh token's
+    row, so that revoking a family names its access tokens without storing them."""
+    return uuid.uuid5(refresh_token_id, TokenType.ACCESS.value)
 
 
 class AuthService:
@@ -27,12 +34,15 @@ class AuthService:
         hasher: PasswordHasher,
         codec: TokenCodec,
         principals: PrincipalCache,
+        revoked: RevokedTokens,
+        *,
         special_use_domains: Collection[str] = (),
     ) -> None:
         self.session = session
         self.hasher = hasher
         self.codec = codec
         self.principals = principals
+        self.revoked = revoked
         self.special_use_domains = special_use_domains  # accepted for new accounts
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
@@ -76,13 +86,13 @@ class AuthService:
         """Rotate: revoke the presented token and issue a new pair in the same family.
 
         Presenting a token that was already rotated or revoked means it leaked: the whole family
-        is revoked, logging out both the attacker and the legitimate client.
+        is revoked, with its access tokens, logging out both the attacker and the legitimate
+        client.
         """
         stored = await self._stored_token(refresh_token)
         now = utc_now()
         if stored.revoked_at is not None:
-            await self.tokens.revoke_family(stored.family_id, now)
-            await self.session.commit()
+            await self._revoke_family(stored.family_id)
             raise InvalidTokenError
         if stored.expires_at <= now:
             raise InvalidTokenError
@@ -93,10 +103,9 @@ class AuthService:
         return await self._issue_pair(user.id, family_id=stored.family_id)
 
     async def logout(self, refresh_token: str) -> None:
-        """Revoke the token's whole family: every device of that login is signed out."""
+        """Revoke the token's whole family, access tokens included: that login is signed out."""
         stored = await self._stored_token(refresh_token)
-        await self.tokens.revoke_family(stored.family_id, utc_now())
-        await self.session.commit()
+        await self._revoke_family(stored.family_id)
 
     async def authenticate(self, access_token: str) -> Principal:
         """The active user an access token belongs to (from the cache when it is fresh)."""
@@ -104,6 +113,8 @@ class AuthService:
             claims = self.codec.decode(access_token, TokenType.ACCESS)
         except security.InvalidTokenError as exc:
             raise InvalidTokenError from exc
+        if self.revoked.is_revoked(claims):
+            raise InvalidTokenError
         principal = self.principals.get(claims.subject)
         if principal is not None:
             return principal
@@ -114,6 +125,21 @@ class AuthService:
         principal = Principal.of(user)
         self.principals.put(principal, ticket)
         return principal
+
+    async def _revoke_family(self, family_id: uuid.UUID) -> None:
+        """Revoke the family's refresh tokens, then the access tokens issued with them that have
+        not expired yet (each was issued just before its refresh token, with a fixed lifetime)."""
+        now = utc_now()
+        lifetime = self.codec.lifetime(TokenType.ACCESS)
+        await self.tokens.revoke_family(family_id, now)
+        issued = await self.tokens.issued_since(family_id, now - lifetime)
+        await self.session.commit()
+        await self.revoked.revoke(
+            [
+                RevokedToken(access_token_id(token_id), (issued_at + lifetime).timestamp())
+                for token_id, issued_at in issued
+            ]
+        )
 
     async def _stored_token(self, refresh_token: str) -> RefreshToken:
         try:
@@ -126,8 +152,10 @@ class AuthService:
         return stored
 
     async def _issue_pair(self, user_id: uuid.UUID, family_id: uuid.UUID) -> TokenPair:
-        access_token, _ = self.codec.issue(user_id, TokenType.ACCESS)
-        refresh_token, claims = self.codec.issue(user_id, TokenType.REFRESH)
+        refresh_id = uuid.uuid4()
+        # The access token first: it expires no later than its refresh token's row says.
+        access_token, _ = self.codec.issue(user_id, TokenType.ACCESS, access_token_id(refresh_id))
+        refresh_token, claims = self.codec.issue(user_id, TokenType.REFRESH, refresh_id)
         await self.tokens.add(
             RefreshToken(
                 id=claims.token_id,

@@ -1,0 +1,242 @@
+"""Revocations every process hears within a second: the Redis end of the auth feature's denylist
+of access tokens and of its cache of principals (features/auth/revocation.py, principals.py).
+
+A revoked access token is stored under ``<prefix>auth:revoked:<jti>`` until it expires and
+announced on the channel ``<prefix>auth:revocations``, as are the users whose role or active flag
+a commit changed. Each process listens on a connection of its own and applies what it hears to
+its own caches: an authenticated request still looks only in memory.
+
+A process that cannot hear Redis may miss changes, so it fails toward safety: its principal
+cache is suspended (every request reads its user's row) until the listener hears again, which
+then reloads the stored revocations (SCAN) and resumes the cache from empty.
+"""
+
+import asyncio
+import math
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence, Set
+from contextlib import asynccontextmanager, suppress
+from typing import cast
+
+import structlog
+from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ..config import Settings
+from ..features.auth.principals import PrincipalCache
+from ..features.auth.revocation import RevokedToken, RevokedTokens
+
+logger = structlog.get_logger(__name__)
+
+# Silence after which the listener pings Redis; as long again without the answer, it is deaf.
+HEARTBEAT_SECONDS = 1.0
+# Between attempts to listen again, doubling from the first to the last.
+RETRY_SECONDS = (0.1, 2.0)
+RELOAD_BATCH = 500
+
+
+class RevocationEvent(BaseModel):
+    """One message on the channel: revoked token ids with their expiry (POSIX time), and users
+    to evict from the principal caches."""
+
+    revoked: dict[uuid.UUID, float] = {}
+    evicted: list[uuid.UUID] = []
+
+
+class RevocationRelay:
+    """Publishes this process's revocations and applies everyone's to this process's caches.
+
+    ``hearing`` says whether the listener is subscribed; ``connections`` counts its subscriptions.
+    The listener's connection is named ``name`` (Redis's CLIENT LIST shows it) and retries
+    nothing itself: a lost connection surfaces here, where the caches are told.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        settings: Settings,
+        revoked: RevokedTokens,
+        principals: PrincipalCache,
+    ) -> None:
+        prefix = settings.redis_key_prefix
+        self.channel = f"{prefix}auth:revocations"
+        self.key_prefix = f"{prefix}auth:revoked:"
+        self.name = f"revocations-{uuid.uuid4().hex[:12]}"
+        self.revoked = revoked
+        self.principals = principals
+        self.hearing = False
+        self.connections = 0
+        self._redis = redis
+        self._listening = Redis.from_url(
+            settings.redis_url.get_secret_value(),
+            socket_connect_timeout=settings.redis_connect_timeout_seconds,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            client_name=self.name,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._first_attempt = asyncio.Event()
+        self._publishing: set[asyncio.Task[None]] = set()
+
+    def key_of(self, token_id: uuid.UUID) -> str:
+        return f"{self.key_prefix}{token_id}"
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Listen and publish while the app runs; the app starts serving once the listener has
+        heard Redis (its stored revocations loaded) or failed to reach it."""
+        self.principals.suspend()  # until the listener hears
+        self.revoked.publishers.append(self.publish_revoked)
+        self.principals.publishers.append(self.publish_changed_users)
+        listener = asyncio.create_task(self._listen_forever(), name=self.name)
+        try:
+            await self._first_attempt.wait()
+            yield
+        finally:
+            self.revoked.publishers.remove(self.publish_revoked)
+            self.principals.publishers.remove(self.publish_changed_users)
+            listener.cancel()
+            with suppress(asyncio.CancelledError):
+                await listener
+            if self._publishing:  # evictions committed just before shutdown still go out
+                await asyncio.wait(self._publishing, timeout=HEARTBEAT_SECONDS)
+                for task in self._publishing:
+                    task.cancel()
+            await self._listening.aclose()
+
+    async def publish_revoked(self, tokens: Sequence[RevokedToken]) -> None:
+        """Store each revocation until its token expires, then announce them (stored first, so
+        a process that subscribes and then reloads cannot miss one)."""
+        now = time.time()
+        live = [token for token in tokens if token.expires_at > now]
+        if not live:
+            return
+        event = RevocationEvent(revoked={token.token_id: token.expires_at for token in live})
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for token in live:
+                    ttl_ms = math.ceil((token.expires_at - now) * 1000)
+                    pipe.set(self.key_of(token.token_id), repr(token.expires_at), px=ttl_ms)
+                pipe.publish(self.channel, event.model_dump_json())
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            # Revoked here and in the database; other processes accept the token until it expires.
+            logger.warning("revocation_not_published", error=type(exc).__name__)
+
+    def publish_changed_users(self, user_ids: Set[uuid.UUID]) -> None:
+        """Announce users whose access changed; called inside a commit, so it only schedules."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous session in another thread: nothing to publish with
+            return
+        task = loop.create_task(self._announce(RevocationEvent(evicted=list(user_ids))))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    async def _announce(self, event: RevocationEvent) -> None:
+        try:
+            await self._redis.publish(self.channel, event.model_dump_json())
+        except (RedisError, OSError) as exc:
+            # Other processes' caches serve the old role for up to AUTH_USER_CACHE_SECONDS.
+            logger.warning("eviction_not_published", error=type(exc).__name__)
+
+    async def _listen_forever(self) -> None:
+        delay = RETRY_SECONDS[0]
+        while True:
+            try:
+                await self._listen()
+            except Exception as exc:  # whatever it was, the listener must go on
+                logger.warning("revocation_listener_deaf", error=type(exc).__name__)
+            self._first_attempt.set()
+            if self.hearing:
+                delay = RETRY_SECONDS[0]  # it did hear: a new outage starts with a quick retry
+            self.hearing = False
+            self.principals.suspend()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_SECONDS[1])
+
+    async def _listen(self) -> None:
+        async with self._listening.pubsub() as pubsub:
+            await pubsub.subscribe(self.channel)
+            confirmation = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
+            if confirmation is None or confirmation["type"] != "subscribe":
+                raise RedisTimeoutError("the subscription was not confirmed")
+            # Subscribed: whatever is revoked from now on is heard; what was before is stored.
+            await self._reload()
+            self.principals.resume()
+            self.hearing = True
+            self.connections += 1
+            self._first_attempt.set()
+            await self._hear(pubsub)
+
+    async def _hear(self, pubsub: PubSub) -> None:
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
+            if message is None:
+                if pinged:
+                    raise RedisTimeoutError("no answer to the heartbeat")
+                await pubsub.ping()
+                pinged = True
+                continue
+            pinged = False
+            if message["type"] == "message":
+                self._apply(cast(bytes, message["data"]))
+
+    def _apply(self, data: bytes) -> None:
+        try:
+            event = RevocationEvent.model_validate_json(data)
+        except ValidationError:
+            logger.warning("revocation_message_ignored", channel=self.channel)
+            return
+        self.revoked.deny(RevokedToken(jti, exp) for jti, exp in event.revoked.items())
+        for user_id in event.evicted:
+            self.principals.evict(user_id)
+
+    async def _reload(self) -> None:
+        """Deny every stored revocation: those announced while this process could not hear."""
+        keys: list[bytes] = []
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + "*"
+        async for key in self._redis.scan_iter(match=pattern, count=1000):
+            keys.append(key)
+            if len(keys) == RELOAD_BATCH:
+                await self._deny_stored(keys)
+                keys = []
+        if keys:
+            await self._deny_stored(keys)
+
+    async def _deny_stored(self, keys: list[bytes]) -> None:
+        expiries = await self._redis.mget(keys)
+        tokens = []
+        for key, expires_at in zip(keys, expiries, strict=True):
+            if expires_at is None:  # expired since the scan
+                continue
+            with suppress(ValueError):
+                token_id = uuid.UUID(key.decode()[len(self.key_prefix) :])
+                tokens.append(RevokedToken(token_id, float(expires_at)))
+        self.revoked.deny(tokens)
+
+
+def revocation_relay_of(app: FastAPI) -> RevocationRelay:
+    return cast(RevocationRelay, app.state.revocation_relay)
+
+
+@asynccontextmanager
+async def relay_revocations(app: FastAPI, redis: Redis) -> AsyncIterator[None]:
+    """The relay of *app*'s caches (the auth feature's), running while the app does."""
+    relay = RevocationRelay(
+        redis,
+        app.state.settings,
+        cast(RevokedTokens, app.state.revoked_tokens),
+        cast(PrincipalCache, app.state.principals),
+    )
+    app.state.revocation_relay = relay
+    async with relay.running():
+        yield
