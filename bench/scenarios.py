@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,15 +157,11 @@ ITEMS = Comparison(
 
 # With the Redis pack the item read is served from its cache: at least as fast as the minimal
 # endpoint's database read, and still authenticated and ownership-checked.
-CACHED_ITEMS = Comparison(
+CACHED_ITEMS = replace(
+    ITEMS,
     key="cached-items",
     figure="GET item, auth, Redis cache vs minimal endpoint on PostgreSQL (req/s)",
-    baseline="baseline_minimal_db:app",
-    baseline_path=lambda seed: f"/items/{seed.item_id}",
-    app_path=lambda seed: f"/api/v1/items/{seed.item_id}",
     target=CACHED_ITEM_RATIO_TARGET,
-    wrk_prelude=_bearer,
-    baseline_env=lambda bench: {**bench.env, "DATABASE_URL": bench.database_url},
     pack="redis",
 )
 
