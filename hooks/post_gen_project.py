@@ -84,10 +84,15 @@ def dependency_key(pyproject: str) -> str:
     data = tomllib.loads(pyproject)
     project = data["project"]
     groups = data.get("dependency-groups", {})
+    uv = {k: v for k, v in data.get("tool", {}).get("uv", {}).items() if k != "build-backend"}
+    extras = project.get("optional-dependencies", {})
     declared = {
         "requires-python": project.get("requires-python", ""),
         "dependencies": sorted(project.get("dependencies", [])),
         "groups": {name: sorted(map(str, groups[name])) for name in sorted(groups)},
+        # What else uv reads when it locks: extras, and its sources, indexes and overrides.
+        "extras": {name: sorted(extras[name]) for name in sorted(extras)},
+        "uv": uv,
     }
     digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
     return digest[:16]

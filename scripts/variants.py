@@ -57,8 +57,16 @@ def is_pack(option: str, config: dict[str, Any] | None = None) -> bool:
     return isinstance((config or cookiecutter_json()).get(option), bool)
 
 
+def as_answers(variant: Variant) -> dict[str, Any]:
+    """The variant as the hooks see it in a bake: a pack's yes/no is a bool there."""
+    return {
+        option: value == "yes" if is_pack(option) else value for option, value in variant.items()
+    }
+
+
 def is_valid(variant: Variant, constraints: list[dict[str, Any]]) -> bool:
-    return not load_hook("pre_gen_project").constraint_problems(variant, constraints)
+    problems = load_hook("pre_gen_project").constraint_problems
+    return not problems(as_answers(variant), constraints)
 
 
 def all_variants(config: dict[str, Any] | None = None) -> list[Variant]:

@@ -222,12 +222,22 @@ def test_the_template_grows_linearly_with_options_and_packs() -> None:
     shared = sum(1 for owned_by in owners.values() if not owned_by)
 
     assert [path for path, owned_by in owners.items() if len(owned_by) > 1] == []
-    assert len(files) == shared + sum(per_owner.values())
+    # A pack's files are exactly those under its paths: nothing of it lives elsewhere.
+    for option, pack in MANIFEST["packs"].items():
+        under = {
+            path
+            for pattern in pack["paths"]
+            for found in PROJECT_TEMPLATE.glob(pattern)
+            for path in ([found] if found.is_file() else found.rglob("*"))
+            if path.is_file() and path in owners
+        }
+        assert per_owner[option] == len(under), option
+    assert shared > 0
     assert set(per_owner) >= {f"use_{name}" for name in ["redis"]}
 
 
 # A Jinja conditional outside a seam would make one file differ by answers unnoticed.
-CONDITIONAL = re.compile(r"\{%-?\s*(if|elif|else|for)\b")
+CONDITIONAL = re.compile(r"\{%[-+]?\s*(if|elif|else|for|set)\b|\{\{[^}]*\bif\b")
 
 
 def test_conditionals_appear_only_in_the_declared_seams() -> None:

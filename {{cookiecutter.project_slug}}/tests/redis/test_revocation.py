@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }}.features.auth.principals import (
     _LIVE_CACHES,
     PrincipalCache,
 )
-from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
+from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedToken, RevokedTokens
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.revocation import (
@@ -179,6 +179,29 @@ async def test_a_revocation_is_stored_until_its_token_expires(
 
     ttl_ms = await redis.pttl(relay.key_of(uuid.UUID(access_claims(tokens)["jti"])))
     assert 14 * 60_000 < ttl_ms <= 15 * 60_000
+
+
+@pytest.mark.error_path
+async def test_a_revocation_redis_did_not_take_is_sent_once_it_answers(
+    redis: Redis, relay: RevocationRelay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored and announced after the outage, not lost: every process, and every process that
+    starts later, refuses the token."""
+    token = RevokedToken(uuid.uuid4(), time.time() + 600)
+    unreachable = Redis.from_url(UNREACHABLE_REDIS, socket_connect_timeout=0.2)
+    working = relay._redis
+    monkeypatch.setattr(relay, "_redis", unreachable)
+    await relay.publish_revoked([token])  # Redis does not answer: kept
+    monkeypatch.setattr(relay, "_redis", working)
+    await unreachable.aclose()
+    assert not await redis.exists(relay.key_of(token.token_id))
+
+    await cut_off(redis, relay)  # the listener subscribes again, and sends what it kept
+
+    async def stored() -> bool:
+        return bool(await redis.exists(relay.key_of(token.token_id)))
+
+    await within_a_second(stored)
 
 
 async def test_a_reconnected_listener_reloads_revocations_and_empties_the_cache(

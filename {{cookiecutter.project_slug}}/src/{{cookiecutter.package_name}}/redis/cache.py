@@ -121,8 +121,9 @@ class RedisCache:
         self._unsent_deletes[name] = None
         if len(self._unsent_deletes) > MAX_UNSENT_DELETES:
             del self._unsent_deletes[next(iter(self._unsent_deletes))]
-        if self._usable():
-            await self._send_deletes()
+        # Sent now even while reads leave Redis alone: one process's blip must not let the
+        # others serve the old version. Writes are rare; a failure keeps it queued.
+        await self._send_deletes()
 
     async def _read[M: BaseModel](
         self, name: str, model: type[M], load: Callable[[], Awaitable[M | None]]

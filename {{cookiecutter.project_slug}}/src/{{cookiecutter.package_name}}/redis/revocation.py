@@ -41,6 +41,8 @@ HEARTBEAT_SECONDS = 1.0
 # Between attempts to listen again, doubling from the first to the last.
 RETRY_SECONDS = (0.1, 2.0)
 RELOAD_BATCH = 500
+# Revocations kept while Redis does not take them (the newest, when there are more).
+MAX_UNPUBLISHED = 50_000
 
 
 class RevocationEvent(BaseModel):
@@ -84,6 +86,8 @@ class RevocationRelay:
         )
         self._first_attempt = asyncio.Event()
         self._publishing: set[asyncio.Task[None]] = set()
+        # Revocations Redis did not take (token id -> expiry), sent again once it answers.
+        self._unpublished: dict[uuid.UUID, float] = {}
 
     def key_of(self, token_id: uuid.UUID) -> str:
         return f"{self.key_prefix}{token_id}"
@@ -109,13 +113,15 @@ class RevocationRelay:
                 await asyncio.wait(self._publishing, timeout=HEARTBEAT_SECONDS)
                 for task in self._publishing:
                     task.cancel()
+                await asyncio.gather(*self._publishing, return_exceptions=True)
             await self._listening.aclose()
 
     async def publish_revoked(self, tokens: Sequence[RevokedToken]) -> None:
         """Store each revocation until its token expires, then announce them (stored first, so
         a process that subscribes and then reloads cannot miss one)."""
         now = time.time()
-        live = [token for token in tokens if token.expires_at > now]
+        pending = [RevokedToken(jti, exp) for jti, exp in self._unpublished.items()]
+        live = [token for token in [*pending, *tokens] if token.expires_at > now]
         if not live:
             return
         event = RevocationEvent(revoked={token.token_id: token.expires_at for token in live})
@@ -127,8 +133,12 @@ class RevocationRelay:
                 pipe.publish(self.channel, event.model_dump_json())
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            # Revoked here and in the database; other processes accept the token until it expires.
+            # Revoked here and in the database; kept to be sent again once Redis answers (the
+            # listener's next subscription, or the next revocation), within a bound.
+            self._unpublished = dict(list(event.revoked.items())[-MAX_UNPUBLISHED:])
             logger.warning("revocation_not_published", error=type(exc).__name__)
+        else:
+            self._unpublished = {}
 
     def publish_changed_users(self, user_ids: Set[uuid.UUID]) -> None:
         """Announce users whose access changed; called inside a commit, so it only schedules."""
@@ -170,6 +180,8 @@ class RevocationRelay:
                 raise RedisTimeoutError("the subscription was not confirmed")
             # Subscribed: whatever is revoked from now on is heard; what was before is stored.
             await self._reload()
+            if self._unpublished:
+                await self.publish_revoked(())
             self.principals.resume()
             self.hearing = True
             self.connections += 1
