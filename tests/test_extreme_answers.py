@@ -9,7 +9,7 @@ import pytest
 from jinja2 import Environment
 
 from local_extensions import python_string
-from scripts.variants import all_variants, load_hook
+from scripts.variants import all_variants, load_hook, variant_id
 
 from .support import run
 
@@ -29,9 +29,7 @@ EXTREME_ANSWERS = {
 EXTREME_VARIANTS = [all_variants()[0], all_variants()[-1]]
 
 
-@pytest.fixture(
-    scope="module", params=EXTREME_VARIANTS, ids=lambda variant: "-".join(variant.values())
-)
+@pytest.fixture(scope="module", params=EXTREME_VARIANTS, ids=variant_id)
 def answers(request: pytest.FixtureRequest) -> dict[str, str]:
     return {**request.param, **EXTREME_ANSWERS}
 

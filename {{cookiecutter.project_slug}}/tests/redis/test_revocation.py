@@ -26,7 +26,10 @@ from {{ cookiecutter.package_name }}.features.auth.principals import (
     _LIVE_CACHES,
     PrincipalCache,
 )
-from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedToken, RevokedTokens
+from {{ cookiecutter.package_name }}.features.auth.revocation import (
+    RevokedToken,
+    RevokedTokens,
+)
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.revocation import (
