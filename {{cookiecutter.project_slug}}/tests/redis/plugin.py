@@ -6,9 +6,12 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
+
+from ..tcp_proxy import TcpProxy
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -48,3 +51,24 @@ async def redis() -> AsyncIterator[Redis]:
     client = Redis.from_url(os.environ["REDIS_URL"])
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[TcpProxy]:
+    """A proxy in front of the tests' Redis."""
+    real = urlsplit(os.environ["REDIS_URL"])
+    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 6379)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()
+
+
+@pytest.fixture
+def proxied_url(proxy: TcpProxy) -> str:
+    """The tests' Redis, reached through *proxy*."""
+    real = urlsplit(os.environ["REDIS_URL"])
+    netloc = real.netloc.rpartition("@")[0]
+    host = f"{netloc}@127.0.0.1:{proxy.port}" if netloc else f"127.0.0.1:{proxy.port}"
+    return real._replace(netloc=host).geturl()

@@ -5,8 +5,7 @@ Redis was gone."""
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -23,27 +22,6 @@ from ..tcp_proxy import TcpProxy
 from .loaders import LOADED, Loader, Note
 
 pytestmark = pytest.mark.error_path
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[TcpProxy]:
-    """A proxy in front of the tests' Redis."""
-    real = urlsplit(os.environ["REDIS_URL"])
-    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 6379)
-    await proxy.start()
-    try:
-        yield proxy
-    finally:
-        await proxy.stop()
-
-
-@pytest.fixture
-def proxied_url(proxy: TcpProxy) -> str:
-    """The tests' Redis, reached through *proxy*."""
-    real = urlsplit(os.environ["REDIS_URL"])
-    netloc = real.netloc.rpartition("@")[0]
-    host = f"{netloc}@127.0.0.1:{proxy.port}" if netloc else f"127.0.0.1:{proxy.port}"
-    return real._replace(netloc=host).geturl()
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 that name no one and expire, and the in-process fallback while Redis does not answer."""
 
 import asyncio
-import contextlib
-import os
-from collections.abc import AsyncIterator, Callable
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable
 
 import pytest
 from httpx import AsyncClient, Response
@@ -17,6 +14,7 @@ from {{ cookiecutter.package_name }}.core.rate_limit import InProcessRateLimiter
 from {{ cookiecutter.package_name }}.redis.rate_limit import RedisRateLimiter
 
 from ..support import FakeClock, assert_envelope, serve
+from ..tcp_proxy import TcpProxy
 
 LOGIN = "/api/v1/auth/login"
 # 3 a minute with bursts of 3: the 4th attempt waits for the first to age out, 20 s.
@@ -32,63 +30,6 @@ def assert_rate_limited(response: Response, retry_after: int) -> None:
     assert response.status_code == 429
     assert response.headers["retry-after"] == str(retry_after)
     assert_envelope(response.json(), "RATE_LIMITED")
-
-
-class CuttableLink:
-    """A TCP hop to the tests' Redis that a test cuts (connections dropped, new ones refused)
-    and restores on the same port: Redis going away and coming back, as a client sees it."""
-
-    def __init__(self, redis_url: str) -> None:
-        parts = urlsplit(redis_url)
-        self._url = parts
-        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        """The tests' Redis URL, through this link."""
-        userinfo = self._url.netloc.rpartition("@")[0]
-        host = f"127.0.0.1:{self.port}"
-        return urlunsplit(self._url._replace(netloc=f"{userinfo}@{host}" if userinfo else host))
-
-    async def restore(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in tuple(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
-        self._writers |= {writer, upstream_writer}
-        try:
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
-        finally:
-            for end in (writer, upstream_writer):
-                end.close()
-                self._writers.discard(end)
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
-
-
-@pytest.fixture
-async def link() -> AsyncIterator[CuttableLink]:
-    link = CuttableLink(os.environ["REDIS_URL"])
-    await link.restore()
-    yield link
-    await link.cut()
 
 
 def limiter_over(client: Redis, settings: Settings, clock: FakeClock) -> RedisRateLimiter:
@@ -157,16 +98,16 @@ async def test_logins_stay_limited_while_redis_is_unreachable(
 
 @pytest.mark.error_path
 async def test_the_limits_go_back_to_redis_when_it_answers_again(
-    link: CuttableLink, settings: Settings, redis: Redis, clock: FakeClock
+    proxy: TcpProxy, proxied_url: str, settings: Settings, redis: Redis, clock: FakeClock
 ) -> None:
-    client = Redis.from_url(link.url, socket_connect_timeout=1, socket_timeout=1)
+    client = Redis.from_url(proxied_url, socket_connect_timeout=1, socket_timeout=1)
     limiter = limiter_over(client, settings, clock)
     try:
         with capture_logs() as logs:
             assert await limiter.hit("in-redis") == 0
-            await link.cut()
+            proxy.cut()
             during = [await limiter.hit("during") for _ in range(2)]
-            await link.restore()
+            proxy.restore()
             clock.now += 1  # the next try at Redis
             after = [await limiter.hit("in-redis"), await limiter.hit("after")]
     finally:
