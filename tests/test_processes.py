@@ -48,10 +48,19 @@ def free_port() -> int:
 
 
 class Process:
+    """One uvicorn process of the bake on a free loopback port. The port is picked before
+    uvicorn binds it, so another program can take it in between: a start that fails for that
+    reason is retried on a new port."""
+
     def __init__(self, project: Path, env: dict[str, str], log: Path) -> None:
+        self.project = project
+        self.env = clean_environment(env)
+        self.log = log
+        self.start()
+
+    def start(self) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
         command = [
             "uv",
             "run",
@@ -63,15 +72,21 @@ class Process:
             "--port",
             str(self.port),
         ]
-        with log.open("wb") as out:
+        with self.log.open("wb") as out:
             self.popen = subprocess.Popen(  # noqa: S603 - the test's own command
-                command, cwd=project, env=clean_environment(env), stdout=out, stderr=out
+                command, cwd=self.project, env=self.env, stdout=out, stderr=out
             )
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, starts: int = 3) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
-            assert self.popen.poll() is None, self.log.read_text()
+            if self.popen.poll() is not None:
+                output = self.log.read_text()
+                if starts == 1 or "address already in use" not in output:
+                    raise AssertionError(output)
+                self.start()
+                self.wait_ready(starts - 1)
+                return
             try:
                 if httpx.get(f"{self.base}/ready", timeout=2).status_code == 200:
                     return
