@@ -13,6 +13,9 @@ from .core.emails import special_use_parent
 {%- if cookiecutter.use_redis %}
 from .redis.settings import RedisSettings
 {%- endif %}
+{%- if cookiecutter.use_websockets %}
+from .realtime.settings import RealtimeSettings
+{%- endif %}
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-please-0123456789"  # noqa: S105
 DEVELOPMENT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
@@ -36,7 +39,7 @@ class Environment(StrEnum):
 
 
 # A pack's settings are a class of its own, mixed in here.
-class Settings({% if cookiecutter.use_redis %}RedisSettings, {% endif %}BaseSettings):
+class Settings({% if cookiecutter.use_redis %}RedisSettings, {% endif %}{% if cookiecutter.use_websockets %}RealtimeSettings, {% endif %}BaseSettings):
     """Every setting of the service; names are the environment variables, case-insensitive."""
 
     # hide_input_in_errors: a validation error never shows a value (a secret, a database URL).

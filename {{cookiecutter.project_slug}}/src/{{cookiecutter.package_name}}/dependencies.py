@@ -1,7 +1,7 @@
 """Process-wide resources, built in the app's lifespan and handed to routes by dependency."""
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Annotated, cast
 
@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .config import Settings
+from .core.bus import InProcessBus, MessageBus
 from .core.openapi import fails_with
 from .core.rate_limit import RateLimiter
 from .core.security import PasswordHasher, TokenCodec
@@ -26,6 +27,8 @@ class Resources:
     auth_rate_limiter: RateLimiter
     # A pack that shares a cache between processes replaces it in its lifespan.
     shared_cache: SharedCache = NO_SHARED_CACHE
+    # This process's alone, unless a pack plugs in one that reaches every process.
+    bus: MessageBus = field(default_factory=InProcessBus)
 
 
 # Each dependency FastAPI resolves costs time on every request, so resources are read off the

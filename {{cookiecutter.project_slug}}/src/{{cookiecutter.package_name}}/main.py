@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_router, users_router, items_router, *pack_routers()):
         app.include_router(router, prefix="/api/v1")
     if settings.serve_docs:
+        for router in (router for pack in PACKS for router in pack.docs_routers):
+            app.include_router(router)
         add_docs(app)  # after the API: matched last
 
     if settings.gzip_min_bytes is not None:

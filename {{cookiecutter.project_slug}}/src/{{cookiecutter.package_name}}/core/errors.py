@@ -121,7 +121,7 @@ def internal_error_response() -> JSONResponse:
     )
 
 
-def _validation_details(errors: Sequence[Any]) -> dict[str, Any]:
+def validation_details(errors: Sequence[Any]) -> dict[str, Any]:
     """Field paths and messages only: the offending input is never echoed back."""
     return {
         "errors": [
@@ -149,7 +149,7 @@ async def _handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "VALIDATION_ERROR",
         "The request is invalid",
-        _validation_details(exc.errors()),
+        validation_details(exc.errors()),
     )
 
 

@@ -1,8 +1,8 @@
 """What an add-on pack plugs into the service (the bake's packs are listed in ``packs.py``).
 
-A pack owns its folder; the service knows it only through this record: the routers it adds,
-the resources it starts with the app (and closes, in reverse order, when the app stops) and
-the readiness checks ``/ready`` runs for it.
+A pack owns its folder; the service knows it only through this record: the routers it adds
+(and its documents), the resources it starts with the app (and closes, in reverse order, when
+the app stops) and the readiness checks ``/ready`` runs for it.
 """
 
 from collections.abc import Awaitable, Callable
@@ -30,3 +30,5 @@ class Pack:
     # Entered by the app's lifespan after the core resources exist (app.state.resources).
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
     readiness_checks: tuple[ReadinessCheck, ...] = ()
+    # Documents beside /openapi.json (at the root, served only where the docs are).
+    docs_routers: tuple[APIRouter, ...] = ()

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import cast
 
 from fastapi import FastAPI
@@ -10,6 +11,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from ..config import Settings
+from ..dependencies import app_resources
+from .bus import RedisBus
 from .cache import plug_redis_cache
 from .rate_limit import share_auth_rate_limits
 from .revocation import relay_revocations
@@ -42,10 +45,14 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = client
     share_auth_rate_limits(app, client)
     plug_redis_cache(app, client)
+    resources = app_resources(app)
+    bus = RedisBus(client, key_prefix=resources.settings.redis_key_prefix)
+    app.state.resources = replace(resources, bus=bus)
     try:
         async with relay_revocations(app, client):
             yield
     finally:
+        await bus.aclose()
         await client.aclose()
 
 

@@ -1,0 +1,1 @@
+"""The WebSockets pack: events pushed to signed-in users, wherever their connection lives."""

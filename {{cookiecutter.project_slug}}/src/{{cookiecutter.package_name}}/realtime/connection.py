@@ -1,0 +1,95 @@
+"""One client's WebSocket once it is authenticated: a bounded queue of frames to send, written
+by a task of its own, so a slow reader fills only its own queue (and is closed when it is full)
+and never holds up whoever is delivering to everyone else."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..core.security import TokenClaims
+from .frames import CloseCode
+
+# How long the closing handshake may take before the connection is simply dropped.
+CLOSE_TIMEOUT_SECONDS = 1.0
+
+
+class Connection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        claims: TokenClaims,
+        *,
+        queue_frames: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.websocket = websocket
+        self.claims = claims
+        self.rooms: set[str] = set()
+        self.clock = clock
+        self.last_heard = self.last_pinged = clock()
+        self.close_code: CloseCode | None = None
+        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_frames)
+        self._closed = asyncio.Event()
+        self._close_reason = ""
+        self._peer_left = False
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.claims.subject
+
+    def send(self, frame: str) -> None:
+        """Queue a frame (JSON text); a full queue closes the connection with 1013."""
+        if self.close_code is not None:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(CloseCode.TRY_AGAIN_LATER, "You read too slowly; connect again")
+
+    def close(self, code: CloseCode, reason: str) -> None:
+        """Close with *code*; what is still queued is not sent. The first call wins."""
+        if self.close_code is None:
+            self.close_code, self._close_reason = code, reason
+            self._closed.set()
+
+    async def run(self, receive: Callable[["Connection", str | bytes], Awaitable[None]]) -> None:
+        """Read frames (each handed to *receive*) and write queued ones until either side
+        closes; then send the close frame, if it is the server that closes."""
+        reader = asyncio.create_task(self._read(receive))
+        writer = asyncio.create_task(self._write())
+        try:
+            await self._closed.wait()
+        finally:
+            for task in (reader, writer):
+                task.cancel()
+            await asyncio.gather(reader, writer, return_exceptions=True)
+            if not self._peer_left and self.close_code is not None:
+                with suppress(Exception):
+                    async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                        await self.websocket.close(self.close_code, self._close_reason)
+
+    async def _read(self, receive: Callable[["Connection", str | bytes], Awaitable[None]]) -> None:
+        try:
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                self.last_heard = self.clock()
+                data = message.get("text")
+                await receive(self, data if data is not None else message.get("bytes") or b"")
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        self._peer_left = self.close_code is None
+        self._closed.set()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                await self.websocket.send_text(await self._queue.get())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self._peer_left = self.close_code is None
+            self._closed.set()

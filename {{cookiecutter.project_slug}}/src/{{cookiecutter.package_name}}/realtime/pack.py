@@ -1,0 +1,72 @@
+"""What the WebSockets pack plugs into the service (core/packs.py), and its lifespan: the hub,
+on the bus that reaches every process (the Redis pack's, else PostgreSQL's LISTEN/NOTIFY, else
+this process's alone)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
+import structlog
+from fastapi import FastAPI
+
+from ..core.bus import MessageBus
+from ..core.packs import Pack, ReadinessCheck
+from ..dependencies import Resources, app_resources
+from ..features.auth.revocation import RevokedTokens
+from .asyncapi import docs_router
+from .endpoint import hub_of
+from .hub import Hub
+from .item_events import publish_item_events, stop_item_events
+from .postgres_bus import PostgresBus
+from .revocations import share_revocations
+from .router import router
+
+logger = structlog.get_logger(__name__)
+
+
+def bus_for(resources: Resources) -> tuple[MessageBus, bool]:
+    """The bus the hub uses, and whether it is the pack's own (to close)."""
+    if resources.bus.reaches_other_processes:
+        return resources.bus, False
+    if resources.engine.dialect.name == "postgresql":
+        return PostgresBus(resources.engine), True
+    logger.warning(
+        "realtime_single_process",
+        detail="WebSocket events reach clients of this process only: run one worker, or use "
+        "Redis or PostgreSQL for events across processes",
+    )
+    return resources.bus, False
+
+
+@asynccontextmanager
+async def realtime(app: FastAPI) -> AsyncIterator[None]:
+    resources = app_resources(app)
+    revoked = cast(RevokedTokens, app.state.revoked_tokens)
+    bus, own_bus = bus_for(resources)
+    hub = Hub(resources.settings, bus, revoked)
+    app.state.realtime_hub = hub
+    engine = resources.engine.sync_engine
+    try:
+        async with hub.running():
+            if bus.reaches_other_processes and not revoked.publishers:
+                await share_revocations(bus, revoked)
+            publish_item_events(engine, hub)
+            yield
+    finally:
+        stop_item_events(engine)
+        if own_bus:
+            await bus.aclose()
+
+
+async def bus_hears(app: FastAPI) -> None:
+    if not hub_of(app).bus.hearing:
+        raise ConnectionError("The message bus is not listening")
+
+
+REALTIME = Pack(
+    name="realtime",
+    routers=(router,),
+    lifespan=realtime,
+    readiness_checks=(ReadinessCheck("realtime", bus_hears, critical=False),),
+    docs_routers=(docs_router,),
+)

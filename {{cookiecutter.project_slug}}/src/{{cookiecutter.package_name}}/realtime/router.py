@@ -1,0 +1,51 @@
+"""The WebSocket endpoint's route, and the REST endpoint admins publish to a room with."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Path, Request, status
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from ..core.clock import utc_now
+from ..core.errors import InvalidRequestError, ServiceUnavailableError
+from ..core.openapi import DocumentedRoute, errors
+from ..features.auth.dependencies import AdminUser
+from .endpoint import events, hub_of
+from .frames import ROOM_NAME, RoomMessage
+
+logger = structlog.get_logger(__name__)
+
+router = APIRouter(tags=["realtime"], route_class=DocumentedRoute)
+router.add_api_websocket_route("/ws", events, name="events")
+
+
+class RoomPost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: JsonValue
+
+
+@router.post(
+    "/realtime/rooms/{room}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(HTTPStatus.SERVICE_UNAVAILABLE),
+)
+async def publish_to_room(
+    request: Request,
+    room: Annotated[str, Path(pattern=ROOM_NAME, description="1-64 letters, digits, . _ -")],
+    body: RoomPost,
+    _: AdminUser,
+) -> RoomMessage:
+    """Send a message to the members of a room, on every process (admins only)."""
+    message = RoomMessage(room=room, sender_id=None, data=body.data, sent_at=utc_now())
+    limit = request.app.state.settings.ws_max_message_bytes
+    if len(message.model_dump_json()) > limit:
+        raise InvalidRequestError(f"The message is over {limit} bytes", details={"limit": limit})
+    try:
+        await hub_of(request.app).to_room(room, message)
+    except Exception as exc:
+        logger.warning("realtime_publish_failed", reason=type(exc).__name__)
+        raise ServiceUnavailableError("The message could not be sent; try again") from exc
+    return message
+
