@@ -9,6 +9,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.client import redis_of
+from {{ cookiecutter.package_name }}.redis.revocation import revocation_relay_of
 
 from ..support import assert_envelope, serve
 
@@ -34,6 +35,21 @@ async def test_the_client_is_the_apps_and_is_closed_with_it(
 
     pool = client.connection_pool
     assert not any(connection.is_connected for connection in pool._available_connections)
+
+
+async def test_the_revocation_listener_connects_as_the_pool_does(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Both are built from the settings in one place (redis/connection.py); the listener's
+    connection is named, for CLIENT LIST."""
+    app = create_app(make_settings(redis_socket_timeout_seconds=0.5))
+    async with app.router.lifespan_context(app):
+        relay = revocation_relay_of(app)
+        pooled = redis_of(app).connection_pool.connection_kwargs
+        listening = relay._listening.connection_pool.connection_kwargs
+
+    assert listening["socket_timeout"] == pooled["socket_timeout"] == 0.5
+    assert listening["client_name"] == relay.name
 
 
 @pytest.mark.error_path
