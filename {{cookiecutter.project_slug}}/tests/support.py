@@ -3,7 +3,9 @@
 Tests import these from here; ``conftest.py`` holds only fixtures.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,3 +72,12 @@ async def login(client: AsyncClient, email: str, password: str = DEFAULT_PASSWOR
 async def bearer(client: AsyncClient, user: User) -> dict[str, str]:
     tokens = await login(client, user.email)
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait until *check* holds, as something another task or process does takes effect; fail
+    after *seconds*."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "it never happened"
+        await asyncio.sleep(0.02)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from .config import Settings, get_settings
 from .core.database import create_engine, create_session_factory
 from .core.errors import AppError
+from .core.rate_limit import InProcessRateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .features.auth.principals import PrincipalCache
 from .features.auth.revocation import RevokedTokens
@@ -38,6 +39,9 @@ async def create_admin(
                 TokenCodec(settings),
                 PrincipalCache(0),
                 RevokedTokens(),
+                login_limiter=InProcessRateLimiter(
+                    settings.auth_rate_limit_per_minute, settings.auth_rate_limit_burst
+                ),
                 special_use_domains=settings.email_special_use_domains,
             )
             await service.create_user(fields.email, fields.password, fields.full_name, Role.ADMIN)

@@ -9,6 +9,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.client import redis_of
+from {{ cookiecutter.package_name }}.redis.revocation import revocation_relay_of
 
 from ..support import assert_envelope, serve
 
@@ -36,6 +37,21 @@ async def test_the_client_is_the_apps_and_is_closed_with_it(
     assert not any(connection.is_connected for connection in pool._available_connections)
 
 
+async def test_the_revocation_listener_connects_as_the_pool_does(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Both are built from the settings in one place (redis/connection.py); the listener's
+    connection is named, for CLIENT LIST."""
+    app = create_app(make_settings(redis_socket_timeout_seconds=0.5))
+    async with app.router.lifespan_context(app):
+        relay = revocation_relay_of(app)
+        pooled = redis_of(app).connection_pool.connection_kwargs
+        listening = relay._listening.connection_pool.connection_kwargs
+
+    assert listening["socket_timeout"] == pooled["socket_timeout"] == 0.5
+    assert listening["client_name"] == relay.name
+
+
 @pytest.mark.error_path
 async def test_ready_is_503_when_redis_is_unreachable(
     make_settings: Callable[..., Settings],
@@ -46,7 +62,8 @@ async def test_ready_is_503_when_redis_is_unreachable(
 
     assert response.status_code == 503
     assert_envelope(response.json(), "SERVICE_UNAVAILABLE")
-    assert response.json()["error"]["details"]["checks"] == {"database": "ok", "redis": "error"}
+    checks = response.json()["error"]["details"]["checks"]
+    assert (checks["database"], checks["redis"]) == ("ok", "error")
     assert "hunter2" not in response.text
 
 

@@ -10,7 +10,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import pytest
@@ -33,12 +33,15 @@ from {{ cookiecutter.package_name }}.features.auth.revocation import (
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.revocation import (
+    RETRY_SECONDS,
+    REVOKE_SCRIPT,
     RevocationEvent,
     RevocationRelay,
     revocation_relay_of,
 )
 
 from ..support import TEST_JWT_SECRET, assert_envelope, client_for, login, serve
+from ..tcp_proxy import TcpProxy
 
 ME = "/api/v1/users/me"
 USERS = "/api/v1/users"
@@ -47,10 +50,10 @@ REFRESH = "/api/v1/auth/refresh"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 
-async def within_a_second(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until *condition* holds; fail if that takes more than a second. It polls: what the
-    tests wait for (another instance's answer) announces itself by no event."""
-    async with asyncio.timeout(1.0):
+async def within_a_second(condition: Callable[[], Awaitable[bool]], seconds: float = 1.0) -> None:
+    """Wait until *condition* holds; fail if that takes more than a second (or *seconds*). It
+    polls: what the tests wait for (another instance's answer) announces itself by no event."""
+    async with asyncio.timeout(seconds):
         while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
@@ -64,6 +67,17 @@ def access_claims(tokens: dict[str, Any]) -> dict[str, Any]:
         tokens["access_token"], TEST_JWT_SECRET, algorithms=["HS256"]
     )
     return claims
+
+
+async def stored(redis: Redis, relay: RevocationRelay) -> dict[uuid.UUID, float]:
+    """The revocations in Redis: the relay's sorted set, token id -> expiry."""
+    members = cast(list[tuple[bytes, float]], await redis.zrange(relay.key, 0, -1, withscores=True))
+    return {uuid.UUID(token_id.decode()): expires_at for token_id, expires_at in members}
+
+
+async def keys_of(redis: Redis, app: FastAPI) -> list[bytes]:
+    """Every key *app* wrote (the tests' cleanup enumerates them too; the service never does)."""
+    return [key async for key in redis.scan_iter(match=f"{app.state.settings.redis_key_prefix}*")]
 
 
 async def cut_off(redis: Redis, relay: RevocationRelay) -> None:
@@ -180,8 +194,40 @@ async def test_a_revocation_is_stored_until_its_token_expires(
 
     await client.post(LOGOUT, json={"refresh_token": tokens["refresh_token"]})
 
-    ttl_ms = await redis.pttl(relay.key_of(uuid.UUID(access_claims(tokens)["jti"])))
-    assert 14 * 60_000 < ttl_ms <= 15 * 60_000
+    claims = access_claims(tokens)
+    [(token_id, expires_at)] = (await stored(redis, relay)).items()
+    assert token_id == uuid.UUID(claims["jti"])
+    assert claims["exp"] <= expires_at < claims["exp"] + 1  # the claim drops the fraction
+    assert 14 * 60_000 < await redis.pttl(relay.key) <= 15 * 60_000
+
+
+async def test_revocations_share_one_key_that_lives_as_long_as_the_latest(
+    other_app: FastAPI, redis: Redis, relay: RevocationRelay
+) -> None:
+    """One sorted set under the prefix, however many revocations (the reload reads it whole,
+    and nothing enumerates keys); its TTL follows the latest expiry and never shortens."""
+    now = time.time()
+    latest = [RevokedToken(uuid.uuid4(), now + 600) for _ in range(2_500)]
+    sooner = RevokedToken(uuid.uuid4(), now + 60)
+
+    await relay.publish_revoked(latest)
+    await relay.publish_revoked([sooner])
+
+    assert await keys_of(redis, other_app) == [relay.key.encode()]
+    assert len(await stored(redis, relay)) == 2_501
+    assert 590_000 < await redis.pttl(relay.key) <= 600_000
+
+
+async def test_an_expired_revocation_is_pruned_by_the_next(
+    redis: Redis, relay: RevocationRelay
+) -> None:
+    now = time.time()
+    expired, live = RevokedToken(uuid.uuid4(), now - 1), RevokedToken(uuid.uuid4(), now + 60)
+    await redis.zadd(relay.key, {str(expired.token_id): expired.expires_at})
+
+    await relay.publish_revoked([live])
+
+    assert await stored(redis, relay) == {live.token_id: live.expires_at}
 
 
 @pytest.mark.error_path
@@ -192,19 +238,57 @@ async def test_a_revocation_redis_did_not_take_is_sent_once_it_answers(
     starts later, refuses the token."""
     token = RevokedToken(uuid.uuid4(), time.time() + 600)
     unreachable = Redis.from_url(UNREACHABLE_REDIS, socket_connect_timeout=0.2)
-    working = relay._redis
-    monkeypatch.setattr(relay, "_redis", unreachable)
+    monkeypatch.setattr(relay, "_revoke", unreachable.register_script(REVOKE_SCRIPT))
     await relay.publish_revoked([token])  # Redis does not answer: kept
-    monkeypatch.setattr(relay, "_redis", working)
+    monkeypatch.undo()
     await unreachable.aclose()
-    assert not await redis.exists(relay.key_of(token.token_id))
+    assert not await redis.exists(relay.key)
 
     await cut_off(redis, relay)  # the listener subscribes again, and sends what it kept
 
-    async def stored() -> bool:
-        return bool(await redis.exists(relay.key_of(token.token_id)))
+    async def kept() -> bool:
+        return await stored(redis, relay) == {token.token_id: token.expires_at}
 
-    await within_a_second(stored)
+    await within_a_second(kept)
+
+
+@pytest.mark.error_path
+async def test_a_listener_that_could_not_hear_reloads_what_was_revoked_meanwhile(
+    make_settings: Callable[..., Settings],
+    proxied_url: str,
+    proxy: TcpProxy,
+    client: AsyncClient,
+    user: User,
+) -> None:
+    """Its link to Redis is cut while another instance revokes a token: the announcement is
+    lost to it, the sorted set is not."""
+    cut_off_app = create_app(make_settings(redis_url=proxied_url))
+    async with cut_off_app.router.lifespan_context(cut_off_app), client_for(cut_off_app) as deaf:
+        _LIVE_CACHES.discard(cut_off_app.state.principals)
+        relay = revocation_relay_of(cut_off_app)
+        tokens = await login(client, user.email)
+        assert (await deaf.get(ME, headers=bearer_of(tokens))).status_code == 200
+
+        proxy.cut()
+
+        async def deafened() -> bool:
+            return not relay.hearing
+
+        await within_a_second(deafened)
+        connections = relay.connections
+        await client.post(LOGOUT, json={"refresh_token": tokens["refresh_token"]})
+        not_heard = await deaf.get(ME, headers=bearer_of(tokens))
+        proxy.restore()
+
+        async def reconnected() -> bool:
+            return relay.connections > connections
+
+        await within_a_second(reconnected, seconds=RETRY_SECONDS[1] + 1)
+        response = await deaf.get(ME, headers=bearer_of(tokens))
+
+    assert not_heard.status_code == 200
+    assert response.status_code == 401
+    assert_envelope(response.json(), "UNAUTHORIZED")
 
 
 async def test_a_reconnected_listener_reloads_revocations_and_empties_the_cache(
@@ -219,7 +303,7 @@ async def test_a_reconnected_listener_reloads_revocations_and_empties_the_cache(
     assert len(other_principals) == 1
     # Revoked while the listener could not hear: stored, but the announcement is lost.
     claims = access_claims(tokens)
-    await redis.set(relay.key_of(uuid.UUID(claims["jti"])), float(claims["exp"]), px=60_000)
+    await redis.zadd(relay.key, {claims["jti"]: float(claims["exp"])})
     connections = relay.connections
 
     await cut_off(redis, relay)

@@ -31,7 +31,12 @@ def service(
     revoked_tokens: RevokedTokens,
 ) -> AuthService:
     return AuthService(
-        session, resources.password_hasher, resources.token_codec, principals, revoked_tokens
+        session,
+        resources.password_hasher,
+        resources.token_codec,
+        principals,
+        revoked_tokens,
+        login_limiter=resources.auth_rate_limiter,
     )
 
 

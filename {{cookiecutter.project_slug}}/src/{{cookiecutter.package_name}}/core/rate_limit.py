@@ -18,6 +18,11 @@ class RateLimiter(Protocol):
         wait before a retry can be allowed (the ``Retry-After``)."""
         ...
 
+    async def refund(self, key: str) -> None:
+        """Give back one request *hit* allowed for *key*: it no longer counts. Never leaves
+        more than a fresh key's allowance (a refund on a fresh key changes nothing)."""
+        ...
+
 
 class InProcessRateLimiter:
     """Allow ``per_minute`` requests per key on average, with bursts of up to ``burst``."""
@@ -48,6 +53,18 @@ class InProcessRateLimiter:
             self._forget_idle(now)
         self._arrivals[key] = arrival + self._interval
         return 0
+
+    async def refund(self, key: str) -> None:
+        """Move the key's arrival time back by one interval; a key that is then in the past
+        has its whole allowance, like a new one, and is dropped."""
+        arrival = self._arrivals.get(key)
+        if arrival is None:
+            return
+        arrival -= self._interval
+        if arrival > self._clock():
+            self._arrivals[key] = arrival
+        else:
+            del self._arrivals[key]
 
     def _forget_idle(self, now: float) -> None:
         """Drop keys whose allowance has fully recovered; they behave exactly like new keys."""

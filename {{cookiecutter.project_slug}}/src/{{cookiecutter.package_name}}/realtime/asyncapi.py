@@ -2,7 +2,7 @@
 served at ``/asyncapi.json`` next to ``/openapi.json`` (when the service serves its docs)."""
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -46,13 +46,16 @@ CONNECTING = """Sign in first: offer two subprotocols, `bearer` and the access t
 (`Sec-WebSocket-Protocol: bearer, <token>`), or send an `authenticate` frame first. A token in
 the URL is not read. Browsers' pages may connect from CORS_ORIGINS or the service's own origin.
 
-Close codes: """ + "; ".join(f"{code.value} {code.name.lower().replace('_', ' ')}" for code in CloseCode)
+Close codes: """ + "; ".join(
+    f"{code.value} {code.name.lower().replace('_', ' ')}" for code in CloseCode
+)
 
 
 @cache
 def asyncapi_document(title: str) -> dict[str, Any]:
-    models = [(model, "validation") for model in CLIENT_FRAMES] + [
-        (model, "serialization") for model in SERVER_FRAMES
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        *((model, "validation") for model in CLIENT_FRAMES),
+        *((model, "serialization") for model in SERVER_FRAMES),
     ]
     _, schemas = models_json_schema(models, ref_template="#/components/schemas/{model}")
     messages = {

@@ -29,12 +29,14 @@ from .connection import Connection
 from .frames import (
     CLIENT_FRAMES,
     Authenticate,
+    ClientFrame,
     CloseCode,
     Join,
     Joined,
     Leave,
     Left,
     Ping,
+    Pong,
     RoomMessage,
     Send,
     ServerPong,
@@ -46,6 +48,7 @@ from .hub import Hub
 logger = structlog.get_logger(__name__)
 
 BEARER = "bearer"
+PONG = ServerPong().model_dump_json()
 
 
 def hub_of(app: FastAPI) -> Hub:
@@ -105,10 +108,10 @@ def token_from_subprotocols(subprotocols: list[str]) -> str | None:
     return None
 
 
-async def _first_frame_token(websocket: WebSocket, timeout: float) -> str | None:
+async def _first_frame_token(websocket: WebSocket, seconds: float) -> str | None:
     """The token of the first frame; None (and the connection closed) without one in time."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             message = await websocket.receive()
     except TimeoutError:
         await websocket.close(CloseCode.POLICY_VIOLATION, "Authenticate first")
@@ -155,26 +158,31 @@ class FrameHandler:
         size = len(data.encode()) if isinstance(data, str) else len(data)
         if size > self.settings.ws_max_message_bytes:
             connection.close(CloseCode.MESSAGE_TOO_BIG, "Frame too big")
-            return
-        if not self._allowed():
-            return self._refuse(connection)
-        try:
-            frame = CLIENT_FRAMES.validate_json(data)
-        except ValidationError as exc:
-            connection.send(_error("VALIDATION_ERROR", "The frame is invalid", exc))
-            return None
-        if isinstance(frame, Join):
-            return self._join(connection, frame.room)
-        if isinstance(frame, Leave):
-            self.hub.leave(connection, frame.room)
-            return connection.send(Left(room=frame.room).model_dump_json())
-        if isinstance(frame, Send):
-            return await self._send(connection, frame)
-        if isinstance(frame, Authenticate):
-            return await self._reauthenticate(connection, frame.token)
-        if isinstance(frame, Ping):
-            connection.send(ServerPong().model_dump_json())
-        return None  # a pong: hearing it was the point
+        elif not self._allowed():
+            self._refuse(connection)
+        else:
+            try:
+                frame = CLIENT_FRAMES.validate_json(data)
+            except ValidationError as exc:
+                connection.send(_error("VALIDATION_ERROR", "The frame is invalid", exc))
+            else:
+                await self._act_on(connection, frame)
+
+    async def _act_on(self, connection: Connection, frame: ClientFrame) -> None:
+        match frame:
+            case Join():
+                self._join(connection, frame.room)
+            case Leave():
+                self.hub.leave(connection, frame.room)
+                connection.send(Left(room=frame.room).model_dump_json())
+            case Send():
+                await self._send(connection, frame)
+            case Authenticate():
+                await self._reauthenticate(connection, frame.token)
+            case Ping():
+                connection.send(PONG)
+            case Pong():
+                pass  # hearing it was the point (Connection.last_heard)
 
     def _allowed(self) -> bool:
         now = time.monotonic()
@@ -199,14 +207,16 @@ class FrameHandler:
         limit = self.settings.ws_max_rooms_per_connection
         if room not in connection.rooms and len(connection.rooms) >= limit:
             frame = error_frame("TOO_MANY_ROOMS", f"At most {limit} rooms", room=room)
-            return connection.send(frame.model_dump_json())
+            connection.send(frame.model_dump_json())
+            return
         self.hub.join(connection, room)
-        return connection.send(Joined(room=room).model_dump_json())
+        connection.send(Joined(room=room).model_dump_json())
 
     async def _send(self, connection: Connection, frame: Send) -> None:
         if frame.room not in connection.rooms:
             error = error_frame("NOT_IN_ROOM", "Join the room first", room=frame.room)
-            return connection.send(error.model_dump_json())
+            connection.send(error.model_dump_json())
+            return
         message = RoomMessage(
             room=frame.room, sender_id=connection.user_id, data=frame.data, sent_at=utc_now()
         )
@@ -216,7 +226,6 @@ class FrameHandler:
             logger.warning("realtime_send_failed", reason=type(exc).__name__)
             error = error_frame("SERVICE_UNAVAILABLE", "Not sent; try again", room=frame.room)
             connection.send(error.model_dump_json())
-        return None
 
     async def _reauthenticate(self, connection: Connection, token: str) -> None:
         """A fresh token for the same user replaces the connection's (before the old expires)."""
@@ -226,12 +235,11 @@ class FrameHandler:
             claims = None
         if claims is None or claims.subject != connection.user_id:
             error = error_frame("UNAUTHORIZED", "The token is invalid or expired")
-            return connection.send(error.model_dump_json())
+            connection.send(error.model_dump_json())
+            return
         connection.claims = claims
-        return None
 
 
 def _error(code: str, message: str, exc: ValidationError) -> str:
     details = validation_details(exc.errors(include_input=False, include_url=False))
     return error_frame(code, message, **details).model_dump_json()
-

@@ -28,8 +28,9 @@ logger = structlog.get_logger(__name__)
 
 CHANNEL = "realtime"
 SWEEP_SECONDS = 0.25
-# Frames waiting to go out on the bus, from commits (item events) that cannot await.
-MAX_OUTBOX = 10_000
+# Item events waiting to be published (a bus that has stalled drops those over it).
+MAX_PENDING_EVENTS = 10_000
+SHUTDOWN_SECONDS = 1.0
 PING = ServerPing().model_dump_json()
 
 
@@ -41,14 +42,18 @@ class Hub:
         revoked: RevokedTokens,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.bus = bus
         self.revoked = revoked
         self.clock = clock
+        self.wall_clock = wall_clock  # what token expiry is measured against
         self._by_user: dict[uuid.UUID, set[Connection]] = {}
         self._rooms: dict[str, set[Connection]] = {}
-        self._outbox: asyncio.Queue[bytes] = asyncio.Queue(MAX_OUTBOX)
+        # Item events from commits, published in commit order.
+        self._last_event: asyncio.Task[None] | None = None
+        self._events_pending = 0
 
     # Connections.
 
@@ -92,11 +97,26 @@ class Hub:
         await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
 
     def to_users_soon(self, user_ids: Iterable[uuid.UUID], frame: Frame) -> None:
-        """``to_users`` for callers that cannot await (a commit's event); sent in order."""
+        """``to_users`` for callers that cannot await (a commit's event): published by a task,
+        after the ones before it (the events of one item arrive in the order of its commits)."""
+        if self._events_pending >= MAX_PENDING_EVENTS:
+            logger.warning("realtime_event_dropped", reason="too many pending")
+            return
+        message = _message(f"users {' '.join(map(str, user_ids))}", frame)
+        self._events_pending += 1
+        self._last_event = asyncio.get_running_loop().create_task(
+            self._publish_after(self._last_event, message)
+        )
+
+    async def _publish_after(self, previous: "asyncio.Task[None] | None", message: bytes) -> None:
         try:
-            self._outbox.put_nowait(_message(f"users {' '.join(map(str, user_ids))}", frame))
-        except asyncio.QueueFull:
-            logger.warning("realtime_outbox_full")
+            if previous is not None:
+                await asyncio.wait([previous])
+            await self.bus.publish(CHANNEL, message)
+        except Exception as exc:  # at most once: an event the bus cannot take is dropped
+            logger.warning("realtime_event_dropped", reason=type(exc).__name__)
+        finally:
+            self._events_pending -= 1
 
     def receive(self, message: bytes) -> None:
         """What the bus delivers: hand the frame to this process's connections it is for."""
@@ -115,29 +135,19 @@ class Hub:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Listen on the bus, send the outbox and sweep while the app runs; at the end, close
-        every connection with 1001."""
+        """Listen on the bus and sweep while the app runs; at the end, close every connection
+        with 1001."""
         await self.bus.subscribe(CHANNEL, self.receive)
-        tasks = [
-            asyncio.create_task(self._send_outbox(), name="realtime-outbox"),
-            asyncio.create_task(self._sweep_forever(), name="realtime-sweep"),
-        ]
+        sweeper = asyncio.create_task(self._sweep_forever(), name="realtime-sweep")
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+            if self._last_event is not None:  # the last commits' events still go out
+                await asyncio.wait([self._last_event], timeout=SHUTDOWN_SECONDS)
             for connection in self.connections():
                 connection.close(CloseCode.GOING_AWAY, "The server is shutting down")
-
-    async def _send_outbox(self) -> None:
-        while True:
-            message = await self._outbox.get()
-            try:
-                await self.bus.publish(CHANNEL, message)
-            except Exception as exc:  # at most once: an event the bus cannot take is dropped
-                logger.warning("realtime_event_dropped", reason=type(exc).__name__)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -148,7 +158,7 @@ class Hub:
     def sweep(self) -> None:
         """Close what must close, ping what is due."""
         now = self.clock()
-        wall_now = time.time()
+        wall_now = self.wall_clock()
         heartbeat = self.settings.ws_heartbeat_seconds
         idle_timeout = self.settings.ws_idle_timeout_seconds
         for connection in self.connections():

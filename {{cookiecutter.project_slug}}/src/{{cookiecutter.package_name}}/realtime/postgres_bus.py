@@ -34,6 +34,7 @@ class PostgresBus:
         self._receivers: dict[str, list[Receiver]] = {}
         self._driver: Any = None  # the listening asyncpg connection, while there is one
         self._hearing = asyncio.Event()
+        self._tried = asyncio.Event()  # the listener's first attempt is over
         self._listener: asyncio.Task[None] | None = None
 
     @property
@@ -54,11 +55,11 @@ class PostgresBus:
             self._listener = asyncio.create_task(self._listen_forever(), name="postgres-bus")
         elif first and self._driver is not None:
             await self._driver.add_listener(channel, self._notified)
-        # Returns once the subscription is in place; a database that does not answer in time
-        # is the listener's to keep trying.
+        # Returns once the first attempt to listen is over: the subscription is in place, or the
+        # database did not answer (the listener keeps trying).
         with suppress(TimeoutError):
             async with asyncio.timeout(5):
-                await self._hearing.wait()
+                await self._tried.wait()
 
     async def aclose(self) -> None:
         if self._listener is not None:
@@ -86,6 +87,7 @@ class PostgresBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # whatever it was, the listener must go on
+                self._tried.set()
                 logger.warning("postgres_bus_deaf", reason=type(exc).__name__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_SECONDS[1])
@@ -94,8 +96,8 @@ class PostgresBus:
     async def _listening(self) -> AsyncIterator[asyncio.Event]:
         """A connection of the bus's own, listening on every channel with a receiver."""
         pooled = await self._engine.raw_connection()
+        driver: Any = pooled.driver_connection  # asyncpg's, untyped
         pooled.detach()  # the pool will not hand it out again, nor count it
-        driver = pooled.driver_connection
         lost = asyncio.Event()
         try:
             driver.add_termination_listener(lambda _connection: lost.set())
@@ -103,6 +105,7 @@ class PostgresBus:
                 await driver.add_listener(channel, self._notified)
             self._driver = driver
             self._hearing.set()
+            self._tried.set()
             logger.info("postgres_bus_hearing")
             yield lost
         finally:

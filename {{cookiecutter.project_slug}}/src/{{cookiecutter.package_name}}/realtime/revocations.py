@@ -3,6 +3,7 @@ without Redis): a token revoked through one process is refused by every other, a
 WebSocket connections on it close, within a second."""
 
 import uuid
+from collections.abc import Sequence
 
 import orjson
 import structlog
@@ -20,7 +21,7 @@ EXPIRIES = TypeAdapter(dict[uuid.UUID, float])
 async def share_revocations(bus: MessageBus, revoked: RevokedTokens) -> None:
     """Publish this process's revocations on *bus* and deny everyone's here."""
 
-    async def publish(tokens: "list[RevokedToken] | tuple[RevokedToken, ...]") -> None:
+    async def publish(tokens: Sequence[RevokedToken]) -> None:
         message = orjson.dumps({str(token.token_id): token.expires_at for token in tokens})
         try:
             await bus.publish(CHANNEL, message)

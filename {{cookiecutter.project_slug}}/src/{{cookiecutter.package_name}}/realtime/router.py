@@ -48,4 +48,3 @@ async def publish_to_room(
         logger.warning("realtime_publish_failed", reason=type(exc).__name__)
         raise ServiceUnavailableError("The message could not be sent; try again") from exc
     return message
-

@@ -24,12 +24,14 @@ RETRY_SECONDS = (0.1, 2.0)
 class RedisBus:
     reaches_other_processes = True
 
-    def __init__(self, client: Redis, *, key_prefix: str) -> None:
+    def __init__(self, client: Redis, listening: Redis, *, key_prefix: str) -> None:
         self._client = client
+        self._listening = listening  # a client of its own: its connection stays subscribed
         self._prefix = f"{key_prefix}bus:"
         self._receivers: dict[str, list[Receiver]] = {}
         self._pubsub: PubSub | None = None
         self._hearing = asyncio.Event()
+        self._tried = asyncio.Event()  # the listener's first attempt is over
         self._listener: asyncio.Task[None] | None = None
 
     @property
@@ -46,9 +48,11 @@ class RedisBus:
             self._listener = asyncio.create_task(self._listen_forever(), name="redis-bus")
         elif first and self._pubsub is not None:
             await self._pubsub.subscribe(self._prefix + channel)
-        with suppress(TimeoutError):  # Redis away: the listener keeps trying
+        # Returns once the first attempt to listen is over: the subscription is in place, or
+        # Redis did not answer (the listener keeps trying).
+        with suppress(TimeoutError):
             async with asyncio.timeout(5):
-                await self._hearing.wait()
+                await self._tried.wait()
 
     async def aclose(self) -> None:
         if self._listener is not None:
@@ -57,12 +61,13 @@ class RedisBus:
                 await self._listener
             self._listener = None
         self._receivers.clear()
+        await self._listening.aclose()
 
     async def _listen_forever(self) -> None:
         delay = RETRY_SECONDS[0]
         while True:
             try:
-                async with self._client.pubsub() as pubsub:
+                async with self._listening.pubsub() as pubsub:
                     await pubsub.subscribe(*(self._prefix + name for name in self._receivers))
                     self._pubsub = pubsub
                     delay = RETRY_SECONDS[0]
@@ -70,6 +75,7 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # whatever it was, the listener must go on
+                self._tried.set()
                 logger.warning("redis_bus_deaf", reason=type(exc).__name__)
             finally:
                 self._pubsub = None
@@ -91,6 +97,7 @@ class RedisBus:
             kind = message["type"]
             if kind in {"subscribe", "pong"}:
                 self._hearing.set()
+                self._tried.set()
             if kind == "message":
                 channel = message["channel"].decode().removeprefix(self._prefix)
                 deliver(self._receivers.get(channel, []), channel, message["data"])

@@ -17,13 +17,15 @@ loaded once per key at a time by each process, and never a reason for a read to 
 - Redis unreachable: reads call their loaders (the database answers instead), and for
   ``REDIS_CACHE_RETRY_AFTER_SECONDS`` the cache does not try Redis again, so a stalled link
   does not add a timeout to every read. Deletes that could not be sent are sent before this
-  process's next use of Redis (the newest ``MAX_UNSENT_DELETES``; the TTL bounds an older one).
+  process's next use of Redis (the newest ``MAX_UNSENT_DELETES``; the TTL bounds an older one),
+  and at the latest when the app stops (``flush``), waiting at most a command's timeout.
 - Keys are never enumerated (no KEYS, no SCAN): every key is known by name.
 """
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -125,6 +127,22 @@ class RedisCache:
         # others serve the old version. Writes are rare; a failure keeps it queued.
         await self._send_deletes()
 
+    async def flush(self, timeout_seconds: float) -> None:
+        """Send the deletes not sent yet, trying Redis even while reads leave it alone; called
+        when the app stops, so it waits *timeout_seconds* at most. A delete that was being sent
+        when the app began to stop is still queued, and goes out here."""
+        if not self._unsent_deletes:
+            return
+        sent = False
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                sent = await self._send_deletes()
+        except TimeoutError:
+            pass
+        if not sent:
+            # Other processes may serve the old values until those expire.
+            logger.warning("cache_deletes_not_sent", count=len(self._unsent_deletes))
+
     async def _read[M: BaseModel](
         self, name: str, model: type[M], load: Callable[[], Awaitable[M | None]]
     ) -> tuple[M | None, bool]:
@@ -186,8 +204,10 @@ class RedisCache:
             del self._flights[name]
 
 
-def plug_redis_cache(app: FastAPI, redis: Redis) -> None:
-    """Make *redis* the app's shared cache (called by the pack's lifespan, redis/client.py)."""
+@asynccontextmanager
+async def shared_cache_on(app: FastAPI, redis: Redis) -> AsyncIterator[None]:
+    """Make *redis* the app's shared cache while the app runs (the pack's lifespan,
+    redis/client.py); its last deletes go out when the app stops."""
     settings = app.state.settings
     cache = RedisCache(
         redis,
@@ -195,3 +215,7 @@ def plug_redis_cache(app: FastAPI, redis: Redis) -> None:
         retry_after_seconds=settings.redis_cache_retry_after_seconds,
     )
     app.state.resources = replace(app_resources(app), shared_cache=cache)
+    try:
+        yield
+    finally:
+        await cache.flush(settings.redis_socket_timeout_seconds)

@@ -1,19 +1,20 @@
 """Revocations every process hears within a second: the Redis end of the auth feature's denylist
 of access tokens and of its cache of principals (features/auth/revocation.py, principals.py).
 
-A revoked access token is stored under ``<prefix>auth:revoked:<jti>`` until it expires and
-announced on the channel ``<prefix>auth:revocations``, as are the users whose role or active flag
-a commit changed. Each process listens on a connection of its own and applies what it hears to
-its own caches: an authenticated request still looks only in memory.
+Revoked access tokens are announced on the channel ``<prefix>auth:revocations``, as are the
+users whose role or active flag a commit changed, and stored in one sorted set,
+``<prefix>auth:revoked`` (member: the token id, score: its expiry, POSIX time). Each process
+listens on a connection of its own and applies what it hears to its own caches: an
+authenticated request still looks only in memory.
 
 A process that cannot hear Redis may miss changes, so it fails toward safety: its principal
 cache is suspended (every request reads its user's row) until the listener hears again, which
-then reloads the stored revocations (SCAN) and resumes the cache from empty.
+then reloads the revocations that have not expired (one range read of the set) and resumes the
+cache from empty. Revoking prunes the expired members and keeps the set's TTL at its latest
+expiry, so the set holds live revocations only and disappears once they have all expired.
 """
 
 import asyncio
-import math
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence, Set
@@ -25,14 +26,13 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..config import Settings
 from ..features.auth.principals import PrincipalCache
 from ..features.auth.revocation import RevokedToken, RevokedTokens
+from .connection import create_redis
 
 logger = structlog.get_logger(__name__)
 
@@ -40,9 +40,26 @@ logger = structlog.get_logger(__name__)
 HEARTBEAT_SECONDS = 1.0
 # Between attempts to listen again, doubling from the first to the last.
 RETRY_SECONDS = (0.1, 2.0)
-RELOAD_BATCH = 500
 # Revocations kept while Redis does not take them (the newest, when there are more).
 MAX_UNPUBLISHED = 50_000
+
+# KEYS[1]: the set of revocations. ARGV: now (POSIX time), the channel, the message, then an
+# expiry and a token id per revocation. One atomic round trip: no other client sees the set
+# between the prune and the new TTL. allow-oom: a Redis out of memory (noeviction) still takes a
+# revocation, small and not to be lost, while it refuses the cache's writes. The message goes
+# out first, so the listening processes hear it even if storing fails (the caller keeps it to
+# store later). ZADD takes the pairs in slices (Lua's unpack is bounded). The TTL runs to the
+# latest expiry as this process's clock counts it; Redis's clock need not agree with it.
+REVOKE_SCRIPT = """#!lua flags=allow-oom
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for first = 4, #ARGV, 2000 do
+    redis.call('ZADD', KEYS[1], unpack(ARGV, first, math.min(first + 1999, #ARGV)))
+end
+local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local ttl = math.ceil((tonumber(latest[2]) - tonumber(ARGV[1])) * 1000)
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', ttl))
+"""
 
 
 class RevocationEvent(BaseModel):
@@ -70,27 +87,19 @@ class RevocationRelay:
     ) -> None:
         prefix = settings.redis_key_prefix
         self.channel = f"{prefix}auth:revocations"
-        self.key_prefix = f"{prefix}auth:revoked:"
+        self.key = f"{prefix}auth:revoked"
         self.name = f"revocations-{uuid.uuid4().hex[:12]}"
         self.revoked = revoked
         self.principals = principals
         self.hearing = False
         self.connections = 0
         self._redis = redis
-        self._listening = Redis.from_url(
-            settings.redis_url.get_secret_value(),
-            socket_connect_timeout=settings.redis_connect_timeout_seconds,
-            socket_timeout=settings.redis_socket_timeout_seconds,
-            client_name=self.name,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._revoke = redis.register_script(REVOKE_SCRIPT)  # EVALSHA; loaded once if missing
+        self._listening = create_redis(settings, name=self.name, retries=0)
         self._first_attempt = asyncio.Event()
         self._publishing: set[asyncio.Task[None]] = set()
         # Revocations Redis did not take (token id -> expiry), sent again once it answers.
         self._unpublished: dict[uuid.UUID, float] = {}
-
-    def key_of(self, token_id: uuid.UUID) -> str:
-        return f"{self.key_prefix}{token_id}"
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -117,21 +126,20 @@ class RevocationRelay:
             await self._listening.aclose()
 
     async def publish_revoked(self, tokens: Sequence[RevokedToken]) -> None:
-        """Store each revocation until its token expires, then announce them (stored first, so
-        a process that subscribes and then reloads cannot miss one)."""
+        """Announce the revocations and store each until its token expires, with those Redis
+        did not take before; at once, so a process that subscribes and then reloads either
+        hears them or finds them."""
         now = time.time()
         pending = [RevokedToken(jti, exp) for jti, exp in self._unpublished.items()]
         live = [token for token in [*pending, *tokens] if token.expires_at > now]
         if not live:
             return
         event = RevocationEvent(revoked={token.token_id: token.expires_at for token in live})
+        members = [part for token in live for part in (token.expires_at, str(token.token_id))]
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for token in live:
-                    ttl_ms = math.ceil((token.expires_at - now) * 1000)
-                    pipe.set(self.key_of(token.token_id), repr(token.expires_at), px=ttl_ms)
-                pipe.publish(self.channel, event.model_dump_json())
-                await pipe.execute()
+            await self._revoke(
+                keys=[self.key], args=[now, self.channel, event.model_dump_json(), *members]
+            )
         except (RedisError, OSError) as exc:
             # Revoked here and in the database; kept to be sent again once Redis answers (the
             # listener's next subscription, or the next revocation), within a bound.
@@ -214,25 +222,15 @@ class RevocationRelay:
 
     async def _reload(self) -> None:
         """Deny every stored revocation: those announced while this process could not hear."""
-        keys: list[bytes] = []
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + "*"
-        async for key in self._redis.scan_iter(match=pattern, count=1000):
-            keys.append(key)
-            if len(keys) == RELOAD_BATCH:
-                await self._deny_stored(keys)
-                keys = []
-        if keys:
-            await self._deny_stored(keys)
-
-    async def _deny_stored(self, keys: list[bytes]) -> None:
-        expiries = await self._redis.mget(keys)
+        now = time.time()
+        stored = cast(
+            list[tuple[bytes, float]],
+            await self._redis.zrange(self.key, f"({now!r}", "+inf", byscore=True, withscores=True),
+        )
         tokens = []
-        for key, expires_at in zip(keys, expiries, strict=True):
-            if expires_at is None:  # expired since the scan
-                continue
-            with suppress(ValueError):
-                token_id = uuid.UUID(key.decode()[len(self.key_prefix) :])
-                tokens.append(RevokedToken(token_id, float(expires_at)))
+        for token_id, expires_at in stored:
+            with suppress(ValueError):  # not written by this service: ignored
+                tokens.append(RevokedToken(uuid.UUID(token_id.decode()), expires_at))
         self.revoked.deny(tokens)
 
 

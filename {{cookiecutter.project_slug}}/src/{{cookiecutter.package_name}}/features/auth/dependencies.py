@@ -41,6 +41,7 @@ async def get_auth_service(request: Request, session: SessionDep) -> AuthService
         resources.token_codec,
         principals_of(request),
         revoked_tokens_of(request),
+        login_limiter=resources.auth_rate_limiter,
         special_use_domains=resources.settings.email_special_use_domains,
     )
 
@@ -79,18 +80,16 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 
-async def enforce_rate_limit(request: Request, key: str) -> None:
-    """Count a request against *key*'s allowance; 429 with the exact wait once it is spent."""
+@fails_with(HTTPStatus.TOO_MANY_REQUESTS)
+async def auth_rate_limit(request: Request) -> None:
+    """Limit credential-guessing endpoints per client address and endpoint: every request
+    counts, 429 with the exact wait once the allowance is spent. (Login is also limited per
+    account, on failed attempts only: AuthService.login.)"""
+    client = request.client.host if request.client else "unknown"
+    key = f"{request.url.path}:{client}"
     retry_after = await resources_of(request).auth_rate_limiter.hit(key)
     if retry_after:
         raise RateLimitedError(retry_after)
-
-
-@fails_with(HTTPStatus.TOO_MANY_REQUESTS)
-async def auth_rate_limit(request: Request) -> None:
-    """Limit credential-guessing endpoints per client address and endpoint."""
-    client = request.client.host if request.client else "unknown"
-    await enforce_rate_limit(request, f"{request.url.path}:{client}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,16 +98,11 @@ class LoginForm:
     password: str
 
 
-@fails_with(HTTPStatus.TOO_MANY_REQUESTS)
 async def login_form(
-    request: Request,
     username: Annotated[str, Form(max_length=320, pattern=NO_NUL, description="Your email")],
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)],
 ) -> LoginForm:
-    """The OAuth2 password form, limited per account as well: guesses at one account spread
-    over many client addresses still meet one limit. The key is the email as login looks it
-    up (lower-case)."""
-    await enforce_rate_limit(request, f"login-account:{username.lower()}")
+    """The OAuth2 password form, its fields bounded (length, no NUL)."""
     return LoginForm(username, password)
 
 

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ...core import security
 from ...core.clock import utc_now
 from ...core.emails import is_refused
-from ...core.errors import ConflictError, InvalidRequestError
+from ...core.errors import ConflictError, InvalidRequestError, RateLimitedError
+from ...core.rate_limit import RateLimiter
 from ...core.security import PasswordHasher, TokenCodec, TokenType
 from ..users.models import Role, User
 from ..users.repository import UserRepository
@@ -36,6 +37,7 @@ class AuthService:
         principals: PrincipalCache,
         revoked: RevokedTokens,
         *,
+        login_limiter: RateLimiter,
         special_use_domains: Collection[str] = (),
     ) -> None:
         self.session = session
@@ -43,6 +45,7 @@ class AuthService:
         self.codec = codec
         self.principals = principals
         self.revoked = revoked
+        self.login_limiter = login_limiter  # failed logins per account
         self.special_use_domains = special_use_domains  # accepted for new accounts
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
@@ -75,11 +78,23 @@ class AuthService:
         return user
 
     async def login(self, email: str, password: str) -> TokenPair:
-        """Check credentials (in constant time for unknown emails) and start a token family."""
-        user = await self.users.get_by_email(email.lower())
+        """Check credentials (in constant time for unknown emails) and start a token family.
+
+        Failed logins are limited per account (its email, lower-case), however many addresses
+        they come from. Each attempt takes one of the account's allowance before the password
+        is checked, so concurrent guesses cannot all get past, and a successful login gives it
+        back: the owner's own logins never use the allowance up.
+        """
+        email = email.lower()
+        account = f"login-account:{email}"
+        retry_after = await self.login_limiter.hit(account)
+        if retry_after:
+            raise RateLimitedError(retry_after)
+        user = await self.users.get_by_email(email)
         password_ok = await self.hasher.verify(password, user.password_hash if user else None)
         if user is None or not password_ok or not user.is_active:
             raise InvalidCredentialsError
+        await self.login_limiter.refund(account)
         return await self._issue_pair(user.id, family_id=uuid.uuid4())
 
     async def refresh(self, refresh_token: str) -> TokenPair:

@@ -1,0 +1,28 @@
+"""The one place a Redis client is built from the settings (the pool of redis/client.py and the
+revocation listener's connection of redis/revocation.py)."""
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from ..config import Settings
+
+
+def create_redis(settings: Settings, *, name: str | None = None, retries: int = 1) -> Redis:
+    """A client whose commands fail fast while Redis is unreachable (the callers fall back),
+    parsing replies with hiredis, which redis-py picks when it is installed.
+
+    *retries*: immediate retries of a command whose connection broke. The pool's one is for a
+    connection that broke while idle; redis-py's default (ten, with backoff) would hold a read
+    for seconds while Redis is down. *name* is the connection's in Redis's CLIENT LIST.
+    """
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_connect_timeout=settings.redis_connect_timeout_seconds,
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        max_connections=settings.redis_max_connections,
+        retry=Retry(NoBackoff(), retries=retries),
+        client_name=name,
+        # A pooled connection idle this long is checked before use (a restarted server).
+        health_check_interval=30,
+    )

@@ -1,0 +1,144 @@
+"""Who may connect: a valid access token, from the header or the first frame, from an allowed
+origin; everyone else is closed with 1008 (or refused at the handshake)."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import jwt
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.exceptions import InvalidStatus
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+from {{ cookiecutter.package_name }}.features.users.models import User
+from {{ cookiecutter.package_name }}.main import create_app
+
+from ..factories import UserFactory
+from ..support import TEST_JWT_SECRET, login
+from .support import closed_with, next_frame, opened, send, served
+
+POLICY_VIOLATION = 1008
+
+
+async def test_a_token_in_the_protocol_header_signs_in(ws_url: str, token: str, user: User) -> None:
+    async with opened(ws_url, token) as client:
+        assert client.subprotocol == "bearer"
+        welcome = await next_frame(client)
+    assert welcome == {"type": "welcome", "user_id": str(user.id), "heartbeat_seconds": 20.0}
+
+
+async def test_a_token_in_the_first_frame_signs_in(ws_url: str, token: str, user: User) -> None:
+    async with opened(ws_url) as client:
+        await send(client, type="authenticate", token=token)
+        assert (await next_frame(client))["user_id"] == str(user.id)
+
+
+async def test_the_pages_own_origin_and_the_cors_origins_may_connect(
+    make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
+) -> None:
+    user = await users.create()
+    token = (await login(client, user.email))["access_token"]
+    app = create_app(make_settings(cors_origins=["https://app.example.com"]))
+    async with app.router.lifespan_context(app), served(app) as url:
+        port = url.split(":")[2].split("/")[0]
+        for origin in ("https://app.example.com", f"http://127.0.0.1:{port}"):
+            async with opened(url, token, origin=origin) as ws:
+                assert (await next_frame(ws))["type"] == "welcome"
+
+
+@pytest.mark.error_path
+async def test_another_origin_is_refused_at_the_handshake(ws_url: str, token: str) -> None:
+    """Cross-site WebSocket hijacking: a page elsewhere cannot use the visitor's token."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with opened(ws_url, token, origin="https://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.error_path
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param({"exp": utc_now() - timedelta(seconds=1)}, id="expired"),
+        pytest.param({"type": "refresh"}, id="refresh-token"),
+        pytest.param({"sub": str(uuid.uuid4())}, id="unknown-user"),
+    ],
+)
+async def test_a_token_that_does_not_authenticate_closes_with_1008(
+    ws_url: str, user: User, claims: dict[str, object]
+) -> None:
+    now = utc_now()
+    valid = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
+    token = jwt.encode(
+        {**valid, "exp": now + timedelta(minutes=5), **claims}, TEST_JWT_SECRET, "HS256"
+    )
+    async with opened(ws_url, token) as client:
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_a_token_signed_with_another_key_closes_with_1008(ws_url: str, user: User) -> None:
+    now = utc_now()
+    claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
+    forged = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, "x" * 64, "HS256")
+    async with opened(ws_url, forged) as client:
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_a_deactivated_users_token_closes_with_1008(
+    ws_url: str, token: str, user: User, session: AsyncSession
+) -> None:
+    account = await session.get(User, user.id)
+    assert account is not None
+    account.is_active = False
+    await session.commit()
+    async with opened(ws_url, token) as client:
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_a_first_frame_that_is_not_authenticate_closes_with_1008(ws_url: str) -> None:
+    async with opened(ws_url) as client:
+        await send(client, type="join", room="lobby")
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_a_token_in_the_url_is_not_read(ws_url: str, token: str) -> None:
+    """URLs land in proxy logs: a token there signs nobody in."""
+    async with opened(f"{ws_url}?access_token={token}&token={token}") as client:
+        await send(client, type="ping")
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_no_token_in_time_closes_with_1008(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(ws_auth_timeout_seconds=0.1))
+    async with app.router.lifespan_context(app), served(app) as url, opened(url) as client:
+        assert await closed_with(client) == POLICY_VIOLATION
+
+
+@pytest.mark.error_path
+async def test_more_connections_than_allowed_per_user_close_with_1008(
+    make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
+) -> None:
+    user = await users.create()
+    token = (await login(client, user.email))["access_token"]
+    app = create_app(make_settings(ws_max_connections_per_user=2))
+    async with app.router.lifespan_context(app), served(app) as url:
+        async with opened(url, token) as first, opened(url, token) as second:
+            for client_ in (first, second):
+                assert (await next_frame(client_))["type"] == "welcome"
+            async with opened(url, token) as third:
+                assert await closed_with(third) == POLICY_VIOLATION
+        # Those two gone, there is room again.
+        await asyncio.sleep(0.05)
+        async with opened(url, token) as again:
+            assert (await next_frame(again))["type"] == "welcome"

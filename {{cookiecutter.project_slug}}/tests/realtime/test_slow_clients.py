@@ -1,0 +1,108 @@
+"""A slow reader fills only its own queue: it is closed with 1013, and the others get every
+frame meanwhile."""
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.core.security import TokenType
+from {{ cookiecutter.package_name }}.realtime.connection import Connection
+from {{ cookiecutter.package_name }}.realtime.frames import CloseCode, RoomMessage
+
+from ..factories import UserFactory
+from ..support import eventually, login
+from .support import closed_with, next_frame, opened, send
+
+# More than the kernel buffers between server and a stuck client hold (a few MB).
+FRAMES = 500
+PAYLOAD = "x" * 16_000
+
+
+class StuckSocket:
+    """A WebSocket whose peer never reads: every send waits forever."""
+
+    def __init__(self) -> None:
+        self.closed_with: int | None = None
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    async def send_text(self, _: str) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int, reason: str = "") -> None:
+        self.closed_with = code
+
+
+@pytest.mark.error_path
+async def test_a_full_send_queue_closes_the_connection_with_1013(app: FastAPI, user: Any) -> None:
+    _, claims = app.state.resources.token_codec.issue(user.id, TokenType.ACCESS)
+    stuck = StuckSocket()
+    connection = Connection(stuck, claims, queue_frames=2)  # type: ignore[arg-type]
+    running = asyncio.create_task(connection.run(_ignore))
+    for number in range(4):  # one in the writer's hands, two queued, the fourth overflows
+        connection.send(f'{{"n": {number}}}')
+        await asyncio.sleep(0)
+    await asyncio.wait_for(running, 2)
+    assert (connection.close_code, stuck.closed_with) == (CloseCode.TRY_AGAIN_LATER, 1013)
+
+
+@pytest.mark.error_path
+async def test_a_client_that_stops_reading_does_not_hold_up_the_others(
+    app: FastAPI, ws_url: str, client: AsyncClient, users: UserFactory
+) -> None:
+    slow_user, fast_user = await users.create(), await users.create()
+    slow_token = (await login(client, slow_user.email))["access_token"]
+    fast_token = (await login(client, fast_user.email))["access_token"]
+    hub = app.state.realtime_hub
+    # A small receive buffer, so the slow client's kernel stops taking data early.
+    async with (
+        opened(ws_url, slow_token, sock=_small_buffer_socket(ws_url), compression=None) as slow,
+        opened(ws_url, fast_token, max_queue=None, compression=None) as fast,
+    ):
+        for member in (slow, fast):
+            await next_frame(member)
+            await send(member, type="join", room="firehose")
+            await next_frame(member)
+        slow.transport.pause_reading()  # it stops reading: the kernel's buffers fill up
+        received = asyncio.create_task(_count(fast, FRAMES))
+        for number in range(FRAMES):
+            await hub.to_room("firehose", _message(number))
+            if number % 100 == 0:
+                await asyncio.sleep(0)  # let the writers run, as a busy server would
+        assert await asyncio.wait_for(received, 10) == FRAMES
+        # Gone, once its closing handshake has timed out (it reads nothing).
+        await eventually(lambda: all(c.user_id != slow_user.id for c in hub.connections()))
+        slow.transport.resume_reading()
+        assert await closed_with(slow, seconds=5) in {1013, None}
+
+
+def _message(number: int) -> RoomMessage:
+    from {{ cookiecutter.package_name }}.core.clock import utc_now  # noqa: PLC0415
+
+    return RoomMessage(room="firehose", sender_id=None, data=[number, PAYLOAD], sent_at=utc_now())
+
+
+async def _count(client: Any, expected: int) -> int:
+    count = 0
+    while count < expected:
+        if (await next_frame(client))["type"] == "message":
+            count += 1
+    return count
+
+
+def _small_buffer_socket(url: str) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    host, port = url.split("//")[1].split("/", maxsplit=1)[0].split(":")
+    sock.connect((host, int(port)))
+    return sock
+
+
+async def _ignore(_connection: Connection, _data: str | bytes) -> None:
+    return None
