@@ -10,11 +10,11 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .core.emails import special_use_parent
-{%- if cookiecutter.use_redis %}
-from .redis.settings import RedisSettings
-{%- endif %}
 {%- if cookiecutter.use_websockets %}
 from .realtime.settings import RealtimeSettings
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+from .redis.settings import RedisSettings
 {%- endif %}
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-please-0123456789"  # noqa: S105

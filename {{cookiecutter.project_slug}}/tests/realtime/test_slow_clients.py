@@ -2,6 +2,7 @@
 frame meanwhile."""
 
 import asyncio
+import json
 import socket
 from typing import Any
 
@@ -46,7 +47,7 @@ async def test_a_full_send_queue_closes_the_connection_with_1013(app: FastAPI, u
     connection = Connection(stuck, claims, queue_frames=2)  # type: ignore[arg-type]
     running = asyncio.create_task(connection.run(_ignore))
     for number in range(4):  # one in the writer's hands, two queued, the fourth overflows
-        connection.send(f'{{"n": {number}}}')
+        connection.send(json.dumps({"n": number}))
         await asyncio.sleep(0)
     await asyncio.wait_for(running, 2)
     assert (connection.close_code, stuck.closed_with) == (CloseCode.TRY_AGAIN_LATER, 1013)

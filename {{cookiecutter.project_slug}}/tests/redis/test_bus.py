@@ -2,7 +2,7 @@
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -12,22 +12,34 @@ from {{ cookiecutter.package_name }}.redis.bus import RedisBus
 from ..support import eventually
 from ..tcp_proxy import TcpProxy
 
-
-def client(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+MakeBus = Callable[..., RedisBus]
 
 
 @pytest.fixture
-async def buses() -> AsyncIterator[tuple[RedisBus, RedisBus]]:
-    url, prefix = os.environ["REDIS_URL"], os.environ["REDIS_KEY_PREFIX"]
-    made = [RedisBus(client(url), client(url), key_prefix=prefix) for _ in range(2)]
-    yield made[0], made[1]
-    for bus in made:
+async def make_bus() -> AsyncIterator[MakeBus]:
+    """Buses on clients of the given URLs (the tests' Redis by default), all closed at the end."""
+    buses: list[RedisBus] = []
+    clients: list[Redis] = []
+
+    def make(
+        publishing: str | None = None, listening: str | None = None, prefix: str | None = None
+    ) -> RedisBus:
+        urls = (publishing or os.environ["REDIS_URL"], listening or os.environ["REDIS_URL"])
+        made = [Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) for url in urls]
+        clients.append(made[0])  # the listening one is the bus's to close
+        key_prefix = prefix or os.environ["REDIS_KEY_PREFIX"]
+        buses.append(RedisBus(made[0], made[1], key_prefix=key_prefix))
+        return buses[-1]
+
+    yield make
+    for bus in buses:
         await bus.aclose()
+    for client in clients:
+        await client.aclose()
 
 
-async def test_a_message_reaches_the_other_process(buses: tuple[RedisBus, RedisBus]) -> None:
-    one, other = buses
+async def test_a_message_reaches_the_other_process(make_bus: MakeBus) -> None:
+    one, other = make_bus(), make_bus()
     heard: list[bytes] = []
     await other.subscribe("events", heard.append)
     await other.subscribe("more", heard.append)
@@ -39,36 +51,30 @@ async def test_a_message_reaches_the_other_process(buses: tuple[RedisBus, RedisB
 
 
 @pytest.mark.error_path
-async def test_it_listens_again_after_redis_was_cut_off(proxy: TcpProxy, proxied_url: str) -> None:
+async def test_it_listens_again_after_redis_was_cut_off(
+    make_bus: MakeBus, proxy: TcpProxy, proxied_url: str
+) -> None:
     prefix = f"{os.environ['REDIS_KEY_PREFIX']}{uuid.uuid4().hex[:6]}:"
-    listening = RedisBus(client(proxied_url), client(proxied_url), key_prefix=prefix)
-    publishing = RedisBus(client(os.environ["REDIS_URL"]), client(proxied_url), key_prefix=prefix)
+    listening = make_bus(proxied_url, proxied_url, prefix)
+    publishing = make_bus(prefix=prefix)
     heard: list[bytes] = []
-    try:
-        await listening.subscribe("events", heard.append)
-        proxy.cut()
-        await eventually(lambda: not listening.hearing, seconds=4)
-        await publishing.publish("events", b"while cut")
-        proxy.restore()
-        await eventually(lambda: listening.hearing, seconds=5)
-        await publishing.publish("events", b"after")
-        await eventually(lambda: heard == [b"after"])
-    finally:
-        await listening.aclose()
-        await publishing.aclose()
+    await listening.subscribe("events", heard.append)
+    proxy.cut()
+    await eventually(lambda: not listening.hearing, seconds=4)
+    await publishing.publish("events", b"while cut")
+    proxy.restore()
+    await eventually(lambda: listening.hearing, seconds=5)
+    await publishing.publish("events", b"after")
+    await eventually(lambda: heard == [b"after"])
 
 
 @pytest.mark.error_path
 async def test_a_subscription_while_redis_is_away_returns_and_listens_once_it_is_back(
-    proxy: TcpProxy, proxied_url: str
+    make_bus: MakeBus, proxy: TcpProxy, proxied_url: str
 ) -> None:
     proxy.cut()
-    bus = RedisBus(client(proxied_url), client(proxied_url), key_prefix="bus-test:")
-    heard: list[bytes] = []
-    try:
-        await bus.subscribe("events", heard.append)  # returns: the listener keeps trying
-        assert not bus.hearing
-        proxy.restore()
-        await eventually(lambda: bus.hearing, seconds=5)
-    finally:
-        await bus.aclose()
+    bus = make_bus(proxied_url, proxied_url)
+    await bus.subscribe("events", lambda _: None)  # returns: the listener keeps trying
+    assert not bus.hearing
+    proxy.restore()
+    await eventually(lambda: bus.hearing, seconds=5)

@@ -22,9 +22,7 @@ from ..core.clock import utc_now
 from ..core.errors import AuthenticationError, validation_details
 from ..core.security import TokenClaims, TokenType
 from ..dependencies import app_resources
-from ..features.auth.principals import PrincipalCache
-from ..features.auth.revocation import RevokedTokens
-from ..features.auth.service import AuthService
+from ..features.auth.dependencies import auth_service_for
 from .connection import Connection
 from .frames import (
     CLIENT_FRAMES,
@@ -131,13 +129,8 @@ async def _first_frame_token(websocket: WebSocket, seconds: float) -> str | None
 async def authenticate(app: FastAPI, token: str) -> TokenClaims:
     """The claims of a valid access token of an active user (as every request is checked)."""
     resources = app_resources(app)
-    principals = cast(PrincipalCache, app.state.principals)
-    revoked = cast(RevokedTokens, app.state.revoked_tokens)
     async with resources.read_session_factory() as session:
-        service = AuthService(
-            session, resources.password_hasher, resources.token_codec, principals, revoked
-        )
-        await service.authenticate(token)
+        await auth_service_for(app, session).authenticate(token)
     return resources.token_codec.decode(token, TokenType.ACCESS)
 
 

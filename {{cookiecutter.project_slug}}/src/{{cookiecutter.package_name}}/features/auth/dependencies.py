@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, cast
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, FastAPI, Form, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from ...core.openapi import fails_with
 from ...core.schemas import NO_NUL
-from ...dependencies import SessionDep, resources_of
+from ...dependencies import SessionDep, app_resources, resources_of
 from ..users.models import Role
 from .principals import Principal, PrincipalCache
 from .revocation import RevokedTokens
@@ -23,27 +24,32 @@ LOGIN_PATH = "/api/v1/auth/login"
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 
 
-def principals_of(request: Request) -> PrincipalCache:
+def principals_of(app: FastAPI) -> PrincipalCache:
     """This feature's own process-wide resource, set by the lifespan in main.py."""
-    return cast(PrincipalCache, request.app.state.principals)
+    return cast(PrincipalCache, app.state.principals)
 
 
-def revoked_tokens_of(request: Request) -> RevokedTokens:
+def revoked_tokens_of(app: FastAPI) -> RevokedTokens:
     """This feature's denylist of access tokens, set by the lifespan in main.py."""
-    return cast(RevokedTokens, request.app.state.revoked_tokens)
+    return cast(RevokedTokens, app.state.revoked_tokens)
 
 
-async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
-    resources = resources_of(request)
+def auth_service_for(app: FastAPI, session: AsyncSession) -> AuthService:
+    """The auth service of *app* working in *session* (a request's, or a WebSocket's)."""
+    resources = app_resources(app)
     return AuthService(
         session,
         resources.password_hasher,
         resources.token_codec,
-        principals_of(request),
-        revoked_tokens_of(request),
+        principals_of(app),
+        revoked_tokens_of(app),
         login_limiter=resources.auth_rate_limiter,
         special_use_domains=resources.settings.email_special_use_domains,
     )
+
+
+async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
+    return auth_service_for(request.app, session)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
