@@ -122,14 +122,22 @@ class Hub:
         """What the bus delivers: hand the frame to this process's connections it is for."""
         header, _, frame = message.partition(b"\n")
         kind, _, target = header.decode().partition(" ")
-        text = frame.decode()
         if kind == "room":
-            for connection in self._rooms.get(target, ()):
-                connection.send(text)
+            self.deliver_to_room(target, frame.decode())
         elif kind == "users":
-            for user_id in target.split():
-                for connection in self._by_user.get(uuid.UUID(user_id), ()):
-                    connection.send(text)
+            self.deliver_to_users(
+                [uuid.UUID(user_id) for user_id in target.split()], frame.decode()
+            )
+
+    def deliver_to_room(self, room: str, frame: str) -> None:
+        """Queue *frame* (JSON) for this process's connections in *room*."""
+        for connection in self._rooms.get(room, ()):
+            connection.send(frame)
+
+    def deliver_to_users(self, user_ids: Iterable[uuid.UUID], frame: str) -> None:
+        for user_id in user_ids:
+            for connection in self._by_user.get(user_id, ()):
+                connection.send(frame)
 
     # Running.
 
