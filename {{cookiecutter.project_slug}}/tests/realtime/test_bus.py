@@ -14,7 +14,10 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.bus import InProcessBus
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.realtime.pack import bus_for
-from {{ cookiecutter.package_name }}.realtime.postgres_bus import MAX_PAYLOAD_BYTES, PostgresBus
+from {{ cookiecutter.package_name }}.realtime.postgres_bus import (
+    MAX_PAYLOAD_BYTES,
+    PostgresBus,
+)
 
 from ..support import eventually
 from ..tcp_proxy import TcpProxy
