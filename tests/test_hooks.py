@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 from cookiecutter.cli import main as cookiecutter_cli
 
-from scripts.variants import TEMPLATE_DIR, load_hook
+from scripts.variants import TEMPLATE_DIR, cookiecutter_json, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -289,7 +289,20 @@ def hostile_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("hostile")
     # name, slug, package, description, author, email, version, the first of each choice, the
     # default of each pack.
-    answers = [HOSTILE_NAME, "", "", HOSTILE_DESCRIPTION, HOSTILE_AUTHOR, "", "", "1", "1", "1", ""]
+    packs = [""] * len(cookiecutter_json()["_manifest"]["packs"])
+    answers = [
+        HOSTILE_NAME,
+        "",
+        "",
+        HOSTILE_DESCRIPTION,
+        HOSTILE_AUTHOR,
+        "",
+        "",
+        "1",
+        "1",
+        "1",
+        *packs,
+    ]
     subprocess.run(  # noqa: S603
         [sys.executable, "-m", "cookiecutter", "-o", str(output), TEMPLATE_DIR],
         input="\n".join(answers) + "\n",

@@ -1,5 +1,5 @@
 """The buses events travel on between processes: in-process, and PostgreSQL's LISTEN/NOTIFY
-(the Redis pack's is tested in tests/redis). Two buses stand for two processes."""
+(a pack's own bus is tested with the pack). Two buses stand for two processes."""
 
 import asyncio
 import os

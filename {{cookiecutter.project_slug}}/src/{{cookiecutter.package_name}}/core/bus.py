@@ -1,10 +1,9 @@
 """Messages between the processes of the service: what is published on a channel reaches every
 subscriber of that channel, in every process that shares the bus, the publisher's own included.
 
-The default reaches this process only. A pack may plug in one that reaches every process (Redis
-pub/sub); the realtime pack uses PostgreSQL's LISTEN/NOTIFY when there is no such pack and the
-database is PostgreSQL. Delivery is at most once: a process that is not listening when a message
-is published does not get it later.
+The default reaches this process only; a pack may plug in one that reaches every process (the
+bake's packs say which, in the README). Delivery is at most once: a process that is not
+listening when a message is published does not get it later.
 """
 
 from collections.abc import Callable, Iterable

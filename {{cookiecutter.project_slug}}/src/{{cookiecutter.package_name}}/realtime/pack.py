@@ -1,6 +1,6 @@
 """What the WebSockets pack plugs into the service (core/packs.py), and its lifespan: the hub,
-on the bus that reaches every process (the Redis pack's, else PostgreSQL's LISTEN/NOTIFY, else
-this process's alone)."""
+on the bus that reaches every process: a pack's shared bus, else PostgreSQL's LISTEN/NOTIFY,
+else this process's alone."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +33,7 @@ def bus_for(resources: Resources) -> tuple[MessageBus, bool]:
     logger.warning(
         "realtime_single_process",
         detail="WebSocket events reach clients of this process only: run one worker, or use "
-        "Redis or PostgreSQL for events across processes",
+        "PostgreSQL or a shared message bus for events across processes",
     )
     return resources.bus, False
 

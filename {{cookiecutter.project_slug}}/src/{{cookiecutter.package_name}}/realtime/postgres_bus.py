@@ -1,4 +1,4 @@
-"""A message bus on PostgreSQL's LISTEN/NOTIFY, for bakes that share no Redis: every process
+"""A message bus on PostgreSQL's LISTEN/NOTIFY, for bakes with no other shared bus: every process
 that uses the database hears every other.
 
 Each process listens on one connection of its own, taken out of the engine's pool for good;

@@ -1,6 +1,6 @@
 """Revocations over the message bus, for bakes where no other pack spreads them (PostgreSQL
-without Redis): a token revoked through one process is refused by every other, and their
-WebSocket connections on it close, within a second."""
+without a shared bus): a token revoked through one process is refused by every other, and
+their WebSocket connections on it close, within a second."""
 
 import uuid
 from collections.abc import Sequence
