@@ -69,7 +69,17 @@ def template_files() -> list[Path]:
     ]
 
 
-@pytest.fixture(params=VARIANTS, ids=variant_id)
+# Every combination gets the fast checks in a full run; `-m "not slow"` keeps the pairwise set's
+# (every pair of option values is in one of them), so the quick loop stays quick as packs add up.
+PAIRWISE = pairwise_variants()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(v, marks=() if v in PAIRWISE else pytest.mark.slow, id=variant_id(v))
+        for v in VARIANTS
+    ]
+)
 def variant(request: pytest.FixtureRequest) -> Variant:
     chosen: Variant = request.param
     return chosen
@@ -264,6 +274,7 @@ def test_every_seam_is_a_conditional_seam() -> None:
     assert plain == []
 
 
+@pytest.mark.slow  # it bakes every combination
 def test_each_dependency_set_has_one_lock_and_each_lock_a_variant(
     bake: Callable[..., Path],
 ) -> None:
