@@ -52,7 +52,8 @@ async def test_the_pages_own_origin_and_the_cors_origins_may_connect(
 
 @pytest.mark.error_path
 async def test_another_origin_is_refused_at_the_handshake(ws_url: str, token: str) -> None:
-    """Cross-site WebSocket hijacking: a page elsewhere cannot use the visitor's token."""
+    """API8:2023 Security Misconfiguration (cross-site WebSocket hijacking): a page elsewhere
+    cannot use the visitor's token."""
     with pytest.raises(InvalidStatus) as refused:
         async with opened(ws_url, token, origin="https://evil.example"):
             pass
@@ -82,6 +83,7 @@ async def test_a_token_that_does_not_authenticate_closes_with_1008(
 
 @pytest.mark.error_path
 async def test_a_token_signed_with_another_key_closes_with_1008(ws_url: str, user: User) -> None:
+    """API2:2023 Broken Authentication: a forged signature signs nobody in."""
     now = utc_now()
     claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
     forged = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, "x" * 64, "HS256")
@@ -110,7 +112,8 @@ async def test_a_first_frame_that_is_not_authenticate_closes_with_1008(ws_url: s
 
 @pytest.mark.error_path
 async def test_a_token_in_the_url_is_not_read(ws_url: str, token: str) -> None:
-    """URLs land in proxy logs: a token there signs nobody in."""
+    """API2:2023 Broken Authentication: URLs land in proxy logs, so a token there signs nobody
+    in."""
     async with opened(f"{ws_url}?access_token={token}&token={token}") as client:
         await send(client, type="ping")
         assert await closed_with(client) == POLICY_VIOLATION
@@ -129,6 +132,7 @@ async def test_no_token_in_time_closes_with_1008(
 async def test_more_connections_than_allowed_per_user_close_with_1008(
     make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
 ) -> None:
+    """API4:2023 Unrestricted Resource Consumption: connections per user are capped."""
     user = await users.create()
     token = (await login(client, user.email))["access_token"]
     app = create_app(make_settings(ws_max_connections_per_user=2))

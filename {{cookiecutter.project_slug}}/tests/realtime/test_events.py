@@ -24,6 +24,8 @@ ITEMS = "/api/v1/items"
 async def test_the_owner_hears_of_each_change_to_their_item_and_no_one_else_does(
     ws_url: str, client: AsyncClient, users: UserFactory
 ) -> None:
+    """API1:2023 Broken Object Level Authorization: an event about an item reaches its owner
+    only."""
     owner, stranger = await users.create(), await users.create()
     owner_tokens, stranger_tokens = (
         await login(client, owner.email),
@@ -116,6 +118,7 @@ async def test_only_admins_publish_to_rooms(
 async def test_a_token_revoked_while_connected_closes_the_connection_within_a_second(
     ws_url: str, client: AsyncClient, user: User
 ) -> None:
+    """API2:2023 Broken Authentication: logging out ends the connections of its tokens."""
     tokens = await login(client, user.email)
     async with opened(ws_url, tokens["access_token"]) as connection:
         await next_frame(connection)

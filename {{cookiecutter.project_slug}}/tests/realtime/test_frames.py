@@ -102,6 +102,7 @@ async def test_sending_to_a_room_not_joined_is_refused(signed_in: ClientConnecti
 
 @pytest.mark.error_path
 async def test_a_frame_over_the_size_limit_closes_with_1009(signed_in: ClientConnection) -> None:
+    """API4:2023 Unrestricted Resource Consumption: a frame over the limit ends the connection."""
     await send(signed_in, type="send", room="lobby", data="x" * 4096)
     assert await closed_with(signed_in) == 1009
 
@@ -145,6 +146,7 @@ async def strict_url(make_settings: Callable[..., Settings]) -> AsyncIterator[st
 async def test_a_client_too_fast_is_limited_then_closed_with_1008(
     strict_url: str, token: str
 ) -> None:
+    """API4:2023 Unrestricted Resource Consumption: a flood of frames is limited, then closed."""
     async with opened(strict_url, token) as client:
         await next_frame(client)
         for _ in range(3):  # the burst
