@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from structlog.testing import capture_logs
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.bus import InProcessBus
@@ -59,11 +60,14 @@ async def test_without_a_shared_bus_sqlite_stays_in_process_and_says_so(
         pytest.skip("the bake's test database is PostgreSQL")
     app = create_app(make_settings())
     async with app.router.lifespan_context(app):
-        bus, own = bus_for(app.state.resources)
-    assert (bus.reaches_other_processes, own) == (
-        app.state.resources.bus.reaches_other_processes,
-        False,
-    )
+        resources = app.state.resources
+        with capture_logs() as logs:
+            bus, own = bus_for(resources)
+    if resources.bus.reaches_other_processes:  # a pack's shared bus
+        assert (bus, own, logs) == (resources.bus, False, [])
+    else:
+        assert (bus.reaches_other_processes, own) == (False, False)
+        assert [log["event"] for log in logs] == ["realtime_single_process"]
 
 
 @pytest.fixture
