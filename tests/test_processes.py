@@ -1,9 +1,15 @@
-"""What the Redis pack promises across processes, shown with two real server processes of a baked
-Redis variant on loopback, sharing one PostgreSQL database and one Redis: the login limit holds
-across both, a token revoked through one is refused by the other within a second, a role change
-through one applies in the other within a second, an item updated through one is never served
-stale by the other."""
+"""What the packs promise across processes, shown with two real server processes of a bake on
+loopback, sharing one PostgreSQL database (and one Redis where the bake has it).
 
+The Redis pack: the login limit holds across both, a token revoked through one is refused by the
+other within a second, a role change through one applies in the other within a second, an item
+updated through one is never served stale by the other.
+
+The WebSockets pack, with Redis and with PostgreSQL's LISTEN/NOTIFY alone: a client connected to
+one hears of its items changed through the other, and when its token is revoked through the
+other, the one it is connected to closes its connection with 1008."""
+
+import json
 import os
 import socket
 import subprocess
@@ -11,11 +17,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
-from scripts.variants import Variant, pairwise_variants, variant_id
+from scripts.variants import Variant, all_variants, pairwise_variants, variant_id
 
 from .support import clean_environment, run
 
@@ -31,13 +40,33 @@ RATE_LIMIT_BURST = 4
 USER_CACHE_SECONDS = 60
 
 
-def redis_postgresql_variant() -> Variant:
-    """The first variant of the pairwise set with the Redis pack on PostgreSQL."""
+# What the WebSockets pack promises: a revoked token's connection is closed with it.
+POLICY_VIOLATION = 1008
+
+
+def first_variant(**options: str) -> Variant:
+    """The first variant with *options* in the pairwise set, else in the set of every variant
+    (which the pairwise set need not cover when more than two options are fixed)."""
     return next(
         variant
-        for variant in pairwise_variants()
-        if variant["use_redis"] == "yes" and variant["database"] == "postgresql"
+        for variant in (*pairwise_variants(), *all_variants())
+        if all(variant[option] == value for option, value in options.items())
     )
+
+
+def redis_postgresql_variant() -> Variant:
+    """The first variant of the pairwise set with the Redis pack on PostgreSQL."""
+    return first_variant(use_redis="yes", database="postgresql")
+
+
+def websocket_variants() -> list[Variant]:
+    """The WebSockets pack over Redis (the Redis tests' bake when it has the pack) and over
+    PostgreSQL's LISTEN/NOTIFY alone."""
+    with_redis = redis_postgresql_variant()
+    if with_redis["use_websockets"] != "yes":
+        with_redis = first_variant(use_websockets="yes", use_redis="yes", database="postgresql")
+    without_redis = first_variant(use_websockets="yes", use_redis="no", database="postgresql")
+    return [with_redis, without_redis]
 
 
 def free_port() -> int:
@@ -71,6 +100,8 @@ class Process:
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--ws",
+            "websockets-sansio",
         ]
         with self.log.open("wb") as out:
             self.popen = subprocess.Popen(  # noqa: S603 - the test's own command
@@ -95,6 +126,10 @@ class Process:
             time.sleep(0.1)
         raise AssertionError(f"{self.base} never became ready:\n{self.log.read_text()}")
 
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws"
+
     def stop(self) -> None:
         self.popen.terminate()
         try:
@@ -104,19 +139,51 @@ class Process:
             self.popen.wait()
 
 
+Processes = tuple[Process, Process]
+
+
 @pytest.fixture(scope="module")
-def two_processes(
+def started(
     synced: Callable[[Variant], Path],
     postgres_database: Callable[[], str],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Process, Process]]:
-    variant = redis_postgresql_variant()
-    project = synced(variant)
+) -> Iterator[Callable[[Variant], Processes]]:
+    """Two server processes of a variant's bake, on a database of their own (and a Redis key
+    prefix of their own): started once per variant, stopped at the end of the module."""
+    running: dict[str, Processes] = {}
+    every: list[Process] = []
+
+    def start(variant: Variant) -> Processes:
+        name = variant_id(variant)
+        if name not in running:
+            project = synced(variant)
+            env = server_environment(variant, postgres_database())
+            run(["uv", "run", "alembic", "upgrade", "head"], project, env=env)
+            run(
+                ["uv", "run", "my-service", "create-admin", "--email", "admin@example.com"],
+                project,
+                env={**env, "ADMIN_PASSWORD": PASSWORD},
+            )
+            logs = tmp_path_factory.mktemp(f"processes-{name}")
+            for log in ("one.log", "two.log"):
+                every.append(Process(project, env, logs / log))
+            processes = (every[-2], every[-1])
+            for process in processes:
+                process.wait_ready()
+            running[name] = processes
+        return running[name]
+
+    try:
+        yield start
+    finally:
+        for process in every:
+            process.stop()
+
+
+def server_environment(variant: Variant, database_url: str) -> dict[str, str]:
     env = {
         "ENVIRONMENT": "development",
-        "DATABASE_URL": postgres_database(),
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "REDIS_KEY_PREFIX": f"two-processes-{uuid.uuid4().hex[:8]}:",
+        "DATABASE_URL": database_url,
         "JWT_SECRET": uuid.uuid4().hex * 2,
         "AUTH_RATE_LIMIT_PER_MINUTE": "6",
         "AUTH_RATE_LIMIT_BURST": str(RATE_LIMIT_BURST),
@@ -126,21 +193,15 @@ def two_processes(
         # many), as behind a proxy: the per-address limit is shared too.
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
-    run(["uv", "run", "alembic", "upgrade", "head"], project, env=env)
-    run(
-        ["uv", "run", "my-service", "create-admin", "--email", "admin@example.com"],
-        project,
-        env={**env, "ADMIN_PASSWORD": PASSWORD},
-    )
-    logs = tmp_path_factory.mktemp(f"processes-{variant_id(variant)}")
-    processes = (Process(project, env, logs / "one.log"), Process(project, env, logs / "two.log"))
-    try:
-        for process in processes:
-            process.wait_ready()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
+    if variant["use_redis"] == "yes":
+        env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        env["REDIS_KEY_PREFIX"] = f"two-processes-{uuid.uuid4().hex[:8]}:"
+    return env
+
+
+@pytest.fixture(scope="module")
+def two_processes(started: Callable[[Variant], Processes]) -> Processes:
+    return started(redis_postgresql_variant())
 
 
 def another_client() -> httpx.Client:
@@ -187,7 +248,7 @@ def within_propagation(check: Callable[[], bool]) -> float:
 
 
 def test_the_login_limit_holds_across_both_processes(
-    two_processes: tuple[Process, Process], http: httpx.Client
+    two_processes: Processes, http: httpx.Client
 ) -> None:
     """Wrong passwords for one account, alternating between the processes and each from a new
     address: the account's limit is reached after the burst in total, not per process."""
@@ -208,7 +269,7 @@ def test_the_login_limit_holds_across_both_processes(
 
 
 def test_a_token_revoked_through_one_is_refused_by_the_other(
-    two_processes: tuple[Process, Process], http: httpx.Client
+    two_processes: Processes, http: httpx.Client
 ) -> None:
     one, two = two_processes
     email = f"revoked-{uuid.uuid4().hex[:8]}@example.com"
@@ -230,7 +291,7 @@ def test_a_token_revoked_through_one_is_refused_by_the_other(
 
 
 def test_a_role_change_through_one_applies_in_the_other(
-    two_processes: tuple[Process, Process], http: httpx.Client
+    two_processes: Processes, http: httpx.Client
 ) -> None:
     one, two = two_processes
     email = f"promoted-{uuid.uuid4().hex[:8]}@example.com"
@@ -258,7 +319,7 @@ def test_a_role_change_through_one_applies_in_the_other(
 
 
 def test_an_item_updated_through_one_is_not_served_stale_by_the_other(
-    two_processes: tuple[Process, Process], http: httpx.Client
+    two_processes: Processes, http: httpx.Client
 ) -> None:
     one, two = two_processes
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
@@ -277,3 +338,70 @@ def test_an_item_updated_through_one_is_not_served_stale_by_the_other(
     assert http.get(two.base + url, headers=owner).json()["title"] == "after"
     assert http.delete(one.base + url, headers=owner).status_code == 204
     assert http.get(two.base + url, headers=owner).status_code == 404
+
+
+def next_event(client: ClientConnection, deadline: float) -> dict[str, Any] | None:
+    """The next frame but heartbeats that the server sends before *deadline* (monotonic), or
+    None."""
+    try:
+        while True:
+            frame: dict[str, Any] = json.loads(client.recv(timeout=deadline - time.monotonic()))
+            if frame["type"] != "ping":
+                return frame
+    except TimeoutError:
+        return None
+
+
+def close_code(client: ClientConnection, deadline: float) -> int | str | None:
+    """The close code the server sends before *deadline*, reading (and dropping) frames till
+    then; "open" when the connection is still open then."""
+    try:
+        while True:
+            client.recv(timeout=deadline - time.monotonic())
+    except TimeoutError:
+        return "open"
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def logs(*processes: Process) -> str:
+    return "\n".join(f"--- {p.log.name} ---\n{p.log.read_text()}" for p in processes)
+
+
+@pytest.mark.parametrize("variant", websocket_variants(), ids=variant_id)
+def test_a_websocket_on_one_hears_of_changes_and_revocation_through_the_other(
+    started: Callable[[Variant], Processes], variant: Variant, http: httpx.Client
+) -> None:
+    one, two = started(variant)
+    email = f"listener-{uuid.uuid4().hex[:8]}@example.com"
+    register(http, two, email)
+    tokens = http.post(
+        f"{two.base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
+    ).json()
+    owner = bearer(tokens["access_token"])
+
+    with connect(one.ws, subprotocols=["bearer", tokens["access_token"]], open_timeout=5) as client:
+        assert client.subprotocol == "bearer"
+        welcome = next_event(client, time.monotonic() + STARTUP_SECONDS)
+        assert welcome is not None
+        assert welcome["type"] == "welcome"
+
+        created = http.post(f"{two.base}/api/v1/items", json={"title": "heard"}, headers=owner)
+        assert created.status_code == 201, created.text
+        item_id = created.json()["id"]
+        event = next_event(client, time.monotonic() + PROPAGATION_SECONDS)
+        assert event is not None, logs(one, two)
+        assert (event["type"], event["item_id"]) == ("item.created", item_id)
+
+        url = f"{two.base}/api/v1/items/{item_id}"
+        assert http.patch(url, json={"title": "changed"}, headers=owner).status_code == 200
+        event = next_event(client, time.monotonic() + PROPAGATION_SECONDS)
+        assert event is not None, logs(one, two)
+        assert (event["type"], event["item_id"]) == ("item.updated", item_id)
+
+        logout = http.post(
+            f"{two.base}/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert logout.status_code == 204, logout.text
+        code = close_code(client, time.monotonic() + PROPAGATION_SECONDS)
+        assert code == POLICY_VIOLATION, logs(one, two)
