@@ -368,11 +368,17 @@ def logs(*processes: Process) -> str:
     return "\n".join(f"--- {p.log.name} ---\n{p.log.read_text()}" for p in processes)
 
 
-@pytest.mark.parametrize("variant", websocket_variants(), ids=variant_id)
+@pytest.fixture(params=websocket_variants(), ids=variant_id)
+def websocket_processes(
+    request: pytest.FixtureRequest, started: Callable[[Variant], Processes]
+) -> Processes:
+    return started(request.param)
+
+
 def test_a_websocket_on_one_hears_of_changes_and_revocation_through_the_other(
-    started: Callable[[Variant], Processes], variant: Variant, http: httpx.Client
+    websocket_processes: Processes, http: httpx.Client
 ) -> None:
-    one, two = started(variant)
+    one, two = websocket_processes
     email = f"listener-{uuid.uuid4().hex[:8]}@example.com"
     register(http, two, email)
     tokens = http.post(
