@@ -1,9 +1,14 @@
 """The one place a Redis client is built from the settings (the pool of redis/client.py and the
-revocation listener's connection of redis/revocation.py)."""
+listeners' connections), and how a listener hears."""
+
+from collections.abc import AsyncIterator
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..config import Settings
 
@@ -26,3 +31,19 @@ def create_redis(settings: Settings, *, name: str | None = None, retries: int = 
         # A pooled connection idle this long is checked before use (a restarted server).
         health_check_interval=30,
     )
+
+
+async def heard(pubsub: PubSub, heartbeat_seconds: float) -> AsyncIterator[dict[str, Any]]:
+    """What *pubsub* receives, for as long as Redis answers: after *heartbeat_seconds* of
+    silence it pings, and as long again without the answer it gives up (a TimeoutError)."""
+    pinged = False
+    while True:
+        message = await pubsub.get_message(timeout=heartbeat_seconds)
+        if message is None:
+            if pinged:
+                raise RedisTimeoutError("no answer to the heartbeat")
+            await pubsub.ping()
+            pinged = True
+            continue
+        pinged = False
+        yield message

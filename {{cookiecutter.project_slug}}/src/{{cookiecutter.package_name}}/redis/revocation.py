@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ..config import Settings
 from ..features.auth.principals import PrincipalCache
 from ..features.auth.revocation import RevokedToken, RevokedTokens
-from .connection import create_redis
+from .connection import create_redis, heard
 
 logger = structlog.get_logger(__name__)
 
@@ -197,16 +197,7 @@ class RevocationRelay:
             await self._hear(pubsub)
 
     async def _hear(self, pubsub: PubSub) -> None:
-        pinged = False
-        while True:
-            message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-            if message is None:
-                if pinged:
-                    raise RedisTimeoutError("no answer to the heartbeat")
-                await pubsub.ping()
-                pinged = True
-                continue
-            pinged = False
+        async for message in heard(pubsub, HEARTBEAT_SECONDS):
             if message["type"] == "message":
                 self._apply(cast(bytes, message["data"]))
 
