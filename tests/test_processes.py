@@ -216,13 +216,18 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def login(http: httpx.Client, process: Process, email: str) -> str:
+def tokens_of(http: httpx.Client, process: Process, email: str) -> dict[str, str]:
+    """Log in through *process*: the access and the refresh token."""
     response = http.post(
         f"{process.base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
     )
     assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+def login(http: httpx.Client, process: Process, email: str) -> str:
+    return tokens_of(http, process, email)["access_token"]
 
 
 def register(http: httpx.Client, process: Process, email: str) -> str:
@@ -274,9 +279,7 @@ def test_a_token_revoked_through_one_is_refused_by_the_other(
     one, two = two_processes
     email = f"revoked-{uuid.uuid4().hex[:8]}@example.com"
     register(http, one, email)
-    tokens = http.post(
-        f"{one.base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    ).json()
+    tokens = tokens_of(http, one, email)
     access = bearer(tokens["access_token"])
     assert http.get(f"{two.base}/api/v1/users/me", headers=access).status_code == 200
 
@@ -381,9 +384,7 @@ def test_a_websocket_on_one_hears_of_changes_and_revocation_through_the_other(
     one, two = websocket_processes
     email = f"listener-{uuid.uuid4().hex[:8]}@example.com"
     register(http, two, email)
-    tokens = http.post(
-        f"{two.base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    ).json()
+    tokens = tokens_of(http, two, email)
     owner = bearer(tokens["access_token"])
 
     with connect(one.ws, subprotocols=["bearer", tokens["access_token"]], open_timeout=5) as client:
