@@ -3,12 +3,13 @@
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -18,8 +19,23 @@ PATH = "/api/v1/ws"
 WAIT_SECONDS = 2.0
 
 
+class Switchboard:
+    """The ASGI app of the tests' one server: whichever app the running test put in ``app``
+    (starting a uvicorn per test, and stopping it, would cost a fifth of a second each)."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "no app is being served"
+        await self.app(scope, receive, send)
+
+
+ServeWs = Callable[[FastAPI], AbstractAsyncContextManager[str]]
+
+
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
+async def served(app: ASGIApp) -> AsyncIterator[str]:
     """*app* (already started) behind a real uvicorn on a free loopback port; its ws:// URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 
 from ..factories import UserFactory
 from ..support import TEST_JWT_SECRET, login
-from .support import closed_with, next_frame, opened, send, served
+from .support import ServeWs, closed_with, next_frame, opened, send
 
 POLICY_VIOLATION = 1008
 
@@ -38,12 +38,15 @@ async def test_a_token_in_the_first_frame_signs_in(ws_url: str, token: str, user
 
 
 async def test_the_pages_own_origin_and_the_cors_origins_may_connect(
-    make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
+    serve_ws: ServeWs,
+    make_settings: Callable[..., Settings],
+    users: UserFactory,
+    client: AsyncClient,
 ) -> None:
     user = await users.create()
     token = (await login(client, user.email))["access_token"]
     app = create_app(make_settings(cors_origins=["https://app.example.com"]))
-    async with app.router.lifespan_context(app), served(app) as url:
+    async with app.router.lifespan_context(app), serve_ws(app) as url:
         port = url.split(":")[2].split("/")[0]
         for origin in ("https://app.example.com", f"http://127.0.0.1:{port}"):
             async with opened(url, token, origin=origin) as ws:
@@ -121,22 +124,26 @@ async def test_a_token_in_the_url_is_not_read(ws_url: str, token: str) -> None:
 
 @pytest.mark.error_path
 async def test_no_token_in_time_closes_with_1008(
+    serve_ws: ServeWs,
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(ws_auth_timeout_seconds=0.1))
-    async with app.router.lifespan_context(app), served(app) as url, opened(url) as client:
+    async with app.router.lifespan_context(app), serve_ws(app) as url, opened(url) as client:
         assert await closed_with(client) == POLICY_VIOLATION
 
 
 @pytest.mark.error_path
 async def test_more_connections_than_allowed_per_user_close_with_1008(
-    make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
+    serve_ws: ServeWs,
+    make_settings: Callable[..., Settings],
+    users: UserFactory,
+    client: AsyncClient,
 ) -> None:
     """API4:2023 Unrestricted Resource Consumption: connections per user are capped."""
     user = await users.create()
     token = (await login(client, user.email))["access_token"]
     app = create_app(make_settings(ws_max_connections_per_user=2))
-    async with app.router.lifespan_context(app), served(app) as url:
+    async with app.router.lifespan_context(app), serve_ws(app) as url:
         async with opened(url, token) as first, opened(url, token) as second:
             for client_ in (first, second):
                 assert (await next_frame(client_))["type"] == "welcome"

@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 
 from ..factories import UserFactory
 from ..support import login
-from .support import closed_with, next_frame, opened, send, served
+from .support import ServeWs, closed_with, next_frame, opened, send
 
 ITEMS = "/api/v1/items"
 
@@ -143,15 +143,19 @@ async def test_an_expiring_token_closes_the_connection(
 
 
 async def test_the_server_pings_and_a_silent_client_is_closed_with_4408(
-    make_settings: Callable[..., Settings], users: UserFactory, client: AsyncClient
+    serve_ws: ServeWs,
+    make_settings: Callable[..., Settings],
+    users: UserFactory,
+    client: AsyncClient,
 ) -> None:
-    app = create_app(make_settings(ws_heartbeat_seconds=0.2, ws_idle_timeout_seconds=0.7))
-    async with app.router.lifespan_context(app), served(app) as url:
+    # The hub looks every quarter of a second: pings go out at that pace.
+    app = create_app(make_settings(ws_heartbeat_seconds=0.1, ws_idle_timeout_seconds=0.5))
+    async with app.router.lifespan_context(app), serve_ws(app) as url:
         user = await users.create()
         token = (await login(client, user.email))["access_token"]
         async with opened(url, token) as answering, opened(url, token) as silent:
             await next_frame(answering), await next_frame(silent)
-            for _ in range(6):  # 1.2 s: the silent one's time is up, the answering one's not
+            for _ in range(3):  # 0.75 s: the silent one's time is up, the answering one's not
                 assert (await next_frame(answering, skip=())) == {"type": "ping"}
                 await send(answering, type="pong")
             assert await closed_with(silent) == 4408
@@ -159,12 +163,12 @@ async def test_the_server_pings_and_a_silent_client_is_closed_with_4408(
 
 
 async def test_at_shutdown_every_connection_is_closed_with_1001(
-    make_settings: Callable[..., Settings], token: str
+    serve_ws: ServeWs, make_settings: Callable[..., Settings], token: str
 ) -> None:
     app = create_app(make_settings())
     async with AsyncExitStack() as running:
         await running.enter_async_context(app.router.lifespan_context(app))
-        async with served(app) as url, opened(url, token) as connection:
+        async with serve_ws(app) as url, opened(url, token) as connection:
             await next_frame(connection)
             await running.aclose()  # the app stops; the server is still up
             assert await closed_with(connection) == 1001

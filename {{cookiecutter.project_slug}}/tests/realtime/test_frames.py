@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
 from ..support import login
-from .support import closed_with, next_frame, opened, send, served
+from .support import ServeWs, closed_with, next_frame, opened, send
 
 
 @pytest.fixture
@@ -129,7 +129,9 @@ async def test_reauthenticating_with_a_fresh_token_keeps_the_connection(
 
 
 @pytest.fixture
-async def strict_url(make_settings: Callable[..., Settings]) -> AsyncIterator[str]:
+async def strict_url(
+    serve_ws: ServeWs, make_settings: Callable[..., Settings]
+) -> AsyncIterator[str]:
     app = create_app(
         make_settings(
             ws_messages_per_second=1,
@@ -138,7 +140,7 @@ async def strict_url(make_settings: Callable[..., Settings]) -> AsyncIterator[st
             ws_max_rooms_per_connection=2,
         )
     )
-    async with app.router.lifespan_context(app), served(app) as url:
+    async with app.router.lifespan_context(app), serve_ws(app) as url:
         yield url
 
 
