@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -153,3 +154,49 @@ async def test_more_connections_than_allowed_per_user_close_with_1008(
         await asyncio.sleep(0.05)
         async with opened(url, token) as again:
             assert (await next_frame(again))["type"] == "welcome"
+
+
+@pytest.mark.error_path
+async def test_a_database_that_cannot_be_reached_closes_with_1013(
+    serve_ws: ServeWs, make_settings: Callable[..., Settings], token: str, tmp_path: Path
+) -> None:
+    """No traceback and no 1011: the client is told to try again later."""
+    unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    app = create_app(make_settings(database_url=unreachable))
+    async with app.router.lifespan_context(app), serve_ws(app) as url, opened(url, token) as ws:
+        assert await closed_with(ws) == 1013
+
+
+@pytest.mark.error_path
+async def test_a_host_not_allowed_is_refused_at_the_handshake(
+    serve_ws: ServeWs, make_settings: Callable[..., Settings], token: str
+) -> None:
+    """API8:2023 Security Misconfiguration: ALLOWED_HOSTS holds for WebSockets too (a page on
+    a rebound DNS name passes the Origin check, not this one)."""
+    app = create_app(make_settings(allowed_hosts=["api.example.com"]))
+    async with app.router.lifespan_context(app), serve_ws(app) as url:
+        with pytest.raises(InvalidStatus) as refused:
+            async with opened(url, token):
+                pass
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.error_path
+async def test_a_first_frame_over_the_size_limit_closes_with_1009(ws_url: str, token: str) -> None:
+    """API4:2023 Unrestricted Resource Consumption: not read, let alone parsed."""
+    async with opened(ws_url) as client:
+        await send(client, type="authenticate", token=token + "x" * 5000)
+        assert await closed_with(client) == 1009
+
+
+@pytest.mark.error_path
+async def test_a_user_deactivated_while_connected_is_closed_with_1008(
+    ws_url: str, token: str, user: User, session: AsyncSession
+) -> None:
+    async with opened(ws_url, token) as client:
+        assert (await next_frame(client))["type"] == "welcome"
+        account = await session.get(User, user.id)
+        assert account is not None
+        account.is_active = False
+        await session.commit()
+        assert await closed_with(client) == POLICY_VIOLATION

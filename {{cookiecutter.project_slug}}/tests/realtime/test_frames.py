@@ -12,7 +12,7 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..support import login
+from ..support import eventually, login
 from .support import ServeWs, closed_with, next_frame, opened, send
 
 
@@ -175,3 +175,29 @@ async def test_joining_more_rooms_than_allowed_is_refused(strict_url: str, token
             "joined",
             "error",
         ]
+
+
+@pytest.mark.error_path
+async def test_a_message_longer_once_written_out_is_refused(signed_in: ClientConnection) -> None:
+    """Its data as JSON grows (1e5 is written 100000.0): measured as sent, in bytes."""
+    await send(signed_in, type="join", room="lobby")
+    await next_frame(signed_in)
+    await signed_in.send(
+        '{"type": "send", "room": "lobby", "data": [' + ",".join(["1e5"] * 800) + "]}"
+    )
+    error = await next_frame(signed_in)
+    assert error["error"]["code"] == "MESSAGE_TOO_LARGE"
+    assert await still_up(signed_in)
+
+
+@pytest.mark.error_path
+async def test_a_connection_that_closes_leaves_no_room_behind(
+    app: Any, ws_url: str, token: str
+) -> None:
+    hub = app.state.realtime_hub
+    async with opened(ws_url, token) as client:
+        await next_frame(client)
+        await send(client, type="join", room="gone")
+        await next_frame(client)
+        assert hub.members("gone")
+    await eventually(lambda: not hub.members("gone"))

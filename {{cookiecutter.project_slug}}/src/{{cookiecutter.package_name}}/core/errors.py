@@ -189,11 +189,16 @@ async def _handle_database_unavailable(_: Request, exc: Exception) -> JSONRespon
     )
 
 
+# What a database that cannot be reached raises: SQLAlchemy's errors, or the driver's own
+# (asyncpg's refused connection and timeouts reach the caller unwrapped).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """Route every expected failure to the envelope (unexpected ones: EdgeMiddleware)."""
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     # A lost database (refused connection, dropped socket, exhausted pool) is a 503, not a 500.
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError):
+    for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _handle_database_unavailable)

@@ -119,7 +119,9 @@ class EdgeMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await (self._websocket if scope["type"] == "websocket" else self.app)(
+                scope, receive, send
+            )
             return
         started = time.perf_counter_ns()
         # One pass over the request headers, for every step.
@@ -200,6 +202,22 @@ class EdgeMiddleware:
         else:
             secured += self.docs_headers if path in DOCS_PATHS else self.html_headers
         return secured
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake meets the host and header limits too, and is refused before it
+        completes (the client sees 403); its request id is set for what it logs."""
+        request_headers = scope["headers"]
+        host, request_id, _, _, _, header_bytes = _edge_headers(request_headers)
+        if self._refusal(host, None, len(request_headers), header_bytes) is not None:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        token = request_id_var.set(
+            new_request_id() if request_id is None else request_id_from(request_id)
+        )
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_id_var.reset(token)
 
     def _refusal(
         self, host: bytes | None, content_length: bytes | None, header_count: int, header_bytes: int

@@ -2,43 +2,25 @@
 served at ``/asyncapi.json`` next to ``/openapi.json`` (when the service serves its docs)."""
 
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .frames import (
-    Authenticate,
-    CloseCode,
-    ErrorFrame,
-    ItemEvent,
-    Join,
-    Joined,
-    Leave,
-    Left,
-    Ping,
-    Pong,
-    RoomMessage,
-    Send,
-    ServerPing,
-    ServerPong,
-    Welcome,
-)
+from .frames import ClientFrame, CloseCode, ServerFrame, ServerPing, ServerPong
 
 ADDRESS = "/api/v1/ws"
-CLIENT_FRAMES: tuple[type[BaseModel], ...] = (Authenticate, Join, Leave, Send, Ping, Pong)
-SERVER_FRAMES: tuple[type[BaseModel], ...] = (
-    Welcome,
-    ItemEvent,
-    Joined,
-    Left,
-    RoomMessage,
-    ServerPing,
-    ServerPong,
-    ErrorFrame,
-)
+
+
+def _models(union: object) -> tuple[type[BaseModel], ...]:
+    """The models of an ``Annotated[A | B | ..., Field(discriminator=...)]`` union."""
+    return get_args(get_args(union)[0])
+
+
+RECEIVED = _models(ClientFrame)
+SENT = _models(ServerFrame)
 # A server frame and a client frame may share a model name's stem (Ping, ServerPing).
 MESSAGE_NAMES = {ServerPing: "ServerPing", ServerPong: "ServerPong"}
 
@@ -54,8 +36,8 @@ Close codes: """ + "; ".join(
 @cache
 def asyncapi_document(title: str) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        *((model, "validation") for model in CLIENT_FRAMES),
-        *((model, "serialization") for model in SERVER_FRAMES),
+        *((model, "validation") for model in RECEIVED),
+        *((model, "serialization") for model in SENT),
     ]
     _, schemas = models_json_schema(models, ref_template="#/components/schemas/{model}")
     messages = {
@@ -66,7 +48,7 @@ def asyncapi_document(title: str) -> dict[str, Any]:
             "contentType": "application/json",
             "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
         }
-        for model in (*CLIENT_FRAMES, *SERVER_FRAMES)
+        for model in (*RECEIVED, *SENT)
     }
     channel_messages = {name: {"$ref": f"#/components/messages/{name}"} for name in messages}
     return {
@@ -81,8 +63,8 @@ def asyncapi_document(title: str) -> dict[str, Any]:
             }
         },
         "operations": {
-            "receiveClientFrames": _operation("receive", CLIENT_FRAMES),
-            "sendServerFrames": _operation("send", SERVER_FRAMES),
+            "receiveClientFrames": _operation("receive", RECEIVED),
+            "sendServerFrames": _operation("send", SENT),
         },
         "components": {"schemas": schemas.get("$defs", {}), "messages": messages},
     }

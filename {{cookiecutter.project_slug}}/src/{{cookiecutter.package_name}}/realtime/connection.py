@@ -8,10 +8,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..core.security import TokenClaims
 from .frames import CloseCode
+
+logger = structlog.get_logger(__name__)
 
 # How long the closing handshake may take before the connection is simply dropped.
 CLOSE_TIMEOUT_SECONDS = 1.0
@@ -22,12 +25,14 @@ class Connection:
         self,
         websocket: WebSocket,
         claims: TokenClaims,
+        token: str,
         *,
         queue_frames: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.websocket = websocket
         self.claims = claims
+        self.token = token  # checked again when the user's access changes
         self.rooms: set[str] = set()
         self.clock = clock
         self.last_heard = self.last_pinged = clock()
@@ -75,16 +80,21 @@ class Connection:
     async def _read(self, receive: Callable[["Connection", str | bytes], Awaitable[None]]) -> None:
         try:
             while True:
-                message = await self.websocket.receive()
+                try:
+                    message = await self.websocket.receive()
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    message = {"type": "websocket.disconnect"}
                 if message["type"] == "websocket.disconnect":
-                    break
+                    self._peer_left = self.close_code is None
+                    return
                 self.last_heard = self.clock()
                 data = message.get("text")
                 await receive(self, data if data is not None else message.get("bytes") or b"")
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            pass
-        self._peer_left = self.close_code is None
-        self._closed.set()
+        except Exception:  # a bug in a frame's handling: say so, and close cleanly
+            logger.exception("realtime_frame_failed")
+            self.close(CloseCode.INTERNAL_ERROR, "Internal error")
+        finally:
+            self._closed.set()
 
     async def _write(self) -> None:
         try:

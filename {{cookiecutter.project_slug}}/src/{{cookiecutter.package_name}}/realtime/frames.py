@@ -23,6 +23,7 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001  # the server is shutting down: connect again
     POLICY_VIOLATION = 1008  # unauthenticated, revoked, foreign origin, too fast, too many
     MESSAGE_TOO_BIG = 1009  # a frame over WS_MAX_MESSAGE_BYTES
+    INTERNAL_ERROR = 1011  # the server failed to handle a frame (logged)
     TRY_AGAIN_LATER = 1013  # the client read too slowly: its send queue filled up
     HEARTBEAT_MISSED = 4408  # nothing heard from the client for WS_IDLE_TIMEOUT_SECONDS
 

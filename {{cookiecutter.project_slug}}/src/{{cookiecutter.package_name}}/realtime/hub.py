@@ -13,8 +13,8 @@ has expired is closed with 1008 within ``SWEEP_SECONDS``, one that has been sile
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 
 import structlog
 
@@ -32,6 +32,7 @@ SWEEP_SECONDS = 0.25
 MAX_PENDING_EVENTS = 10_000
 SHUTDOWN_SECONDS = 1.0
 PING = ServerPing().model_dump_json()
+Check = Callable[[str], Awaitable["tuple[CloseCode, str] | None"]]
 
 
 class Hub:
@@ -41,6 +42,7 @@ class Hub:
         bus: MessageBus,
         revoked: RevokedTokens,
         *,
+        check: Check | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -49,6 +51,8 @@ class Hub:
         self.revoked = revoked
         self.clock = clock
         self.wall_clock = wall_clock  # what token expiry is measured against
+        self.check = check  # a token's refusal (code, reason), or None while it is valid
+        self._rechecks: set[asyncio.Task[None]] = set()
         self._by_user: dict[uuid.UUID, set[Connection]] = {}
         self._rooms: dict[str, set[Connection]] = {}
         # Item events from commits, published in commit order.
@@ -85,13 +89,28 @@ class Hub:
             if not members:
                 del self._rooms[room]
 
+    def members(self, room: str) -> set[Connection]:
+        return set(self._rooms.get(room, ()))
+
     def connections(self) -> Iterable[Connection]:
         return [connection for held in self._by_user.values() for connection in held]
 
-    # Sending: through the bus, so that every process delivers to the connections it holds.
+    def recheck_soon(self, user_id: uuid.UUID) -> None:
+        """The user's access changed (deactivated, a new role): check each of their
+        connections' tokens again, and close those no longer valid with 1008."""
+        held = list(self._by_user.get(user_id, ()))
+        if held and self.check is not None:
+            task = asyncio.get_running_loop().create_task(self._recheck(held, self.check))
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
 
-    async def to_users(self, user_ids: Iterable[uuid.UUID], frame: Frame) -> None:
-        await self.bus.publish(CHANNEL, _message(f"users {' '.join(map(str, user_ids))}", frame))
+    async def _recheck(self, held: list[Connection], check: Check) -> None:
+        for connection in held:
+            refusal = await check(connection.token)
+            if refusal is not None:
+                connection.close(*refusal)
+
+    # Sending: through the bus, so that every process delivers to the connections it holds.
 
     async def to_room(self, room: str, frame: Frame) -> None:
         await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
@@ -102,7 +121,7 @@ class Hub:
         if self._events_pending >= MAX_PENDING_EVENTS:
             logger.warning("realtime_event_dropped", reason="too many pending")
             return
-        message = _message(f"users {' '.join(map(str, user_ids))}", frame)
+        message = _message(f"users {' '.join(map(str, user_ids))}", frame)  # receive() reads it
         self._events_pending += 1
         self._last_event = asyncio.get_running_loop().create_task(
             self._publish_after(self._last_event, message)
@@ -160,8 +179,10 @@ class Hub:
     async def _sweep_forever(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
-            with suppress(Exception):
+            try:
                 self.sweep()
+            except Exception:  # the next sweep tries again; this must not go unseen
+                logger.exception("realtime_sweep_failed")
 
     def sweep(self) -> None:
         """Close what must close, ping what is due."""
@@ -183,3 +204,8 @@ class Hub:
 
 def _message(header: str, frame: Frame) -> bytes:
     return f"{header}\n{frame.model_dump_json()}".encode()
+
+
+def too_large(frame: Frame, limit: int) -> bool:
+    """Whether *frame* written out is over *limit* bytes (a PostgreSQL bus takes 8 KB at most)."""
+    return len(frame.model_dump_json().encode()) > limit

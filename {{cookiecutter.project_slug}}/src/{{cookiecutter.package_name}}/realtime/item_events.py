@@ -1,6 +1,6 @@
-"""Item events from commits: whatever commits a change to an item (the items API, the CLI, a
-script), through any session of an app with a hub, tells the item's owner once the commit is
-done. Like the principal cache's eviction (features/auth/principals.py), it listens to the
+"""Item events from commits: whatever commits a change to an item through a session of an app
+with a hub (the items API, or code run inside the app), tells the item's owner once the commit
+is done. Like the principal cache's eviction (features/auth/principals.py), it listens to the
 session, so the items feature knows nothing of WebSockets."""
 
 import uuid

@@ -4,7 +4,6 @@ else this process's alone."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
 
 import structlog
 from fastapi import FastAPI
@@ -12,8 +11,9 @@ from fastapi import FastAPI
 from ..core.bus import MessageBus
 from ..core.packs import Pack, ReadinessCheck
 from ..dependencies import Resources, app_resources
-from ..features.auth.revocation import RevokedTokens
+from ..features.auth.dependencies import principals_of, revoked_tokens_of
 from .asyncapi import docs_router
+from .auth import Refusal, verified
 from .endpoint import hub_of
 from .hub import Hub
 from .item_events import publish_item_events, stop_item_events
@@ -41,11 +41,17 @@ def bus_for(resources: Resources) -> tuple[MessageBus, bool]:
 @asynccontextmanager
 async def realtime(app: FastAPI) -> AsyncIterator[None]:
     resources = app_resources(app)
-    revoked = cast(RevokedTokens, app.state.revoked_tokens)
+    revoked, principals = revoked_tokens_of(app), principals_of(app)
     bus, own_bus = bus_for(resources)
-    hub = Hub(resources.settings, bus, revoked)
+
+    async def refusal(token: str) -> Refusal | None:
+        checked = await verified(app, token)
+        return checked if isinstance(checked, tuple) else None
+
+    hub = Hub(resources.settings, bus, revoked, check=refusal)
     app.state.realtime_hub = hub
     engine = resources.engine.sync_engine
+    principals.on_evict.append(hub.recheck_soon)
     try:
         async with hub.running():
             if bus.reaches_other_processes and not revoked.publishers:
@@ -54,6 +60,7 @@ async def realtime(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         stop_item_events(engine)
+        principals.on_evict.remove(hub.recheck_soon)
         if own_bus:
             await bus.aclose()
 

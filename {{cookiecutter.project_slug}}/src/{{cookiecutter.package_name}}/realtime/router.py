@@ -13,6 +13,7 @@ from ..core.openapi import DocumentedRoute, errors
 from ..features.auth.dependencies import AdminUser
 from .endpoint import events, hub_of
 from .frames import ROOM_NAME, RoomMessage
+from .hub import too_large
 
 logger = structlog.get_logger(__name__)
 
@@ -40,7 +41,7 @@ async def publish_to_room(
     """Send a message to the members of a room, on every process (admins only)."""
     message = RoomMessage(room=room, sender_id=None, data=body.data, sent_at=utc_now())
     limit = request.app.state.settings.ws_max_message_bytes
-    if len(message.model_dump_json()) > limit:
+    if too_large(message, limit):
         raise InvalidRequestError(f"The message is over {limit} bytes", details={"limit": limit})
     try:
         await hub_of(request.app).to_room(room, message)

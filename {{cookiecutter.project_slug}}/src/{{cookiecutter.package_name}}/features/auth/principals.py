@@ -70,6 +70,9 @@ class PrincipalCache:
         # Called with the users whose access changed in a commit of this process (a pack adds
         # one, to tell other processes); they run inside the commit, so they must not block.
         self.publishers: list[Callable[[Set[uuid.UUID]], None]] = []
+        # Called with each user evicted, from this process's commits or another's: whatever
+        # else holds a user's access (a pack's open connections) checks it again.
+        self.on_evict: list[Callable[[uuid.UUID], None]] = []
         _LIVE_CACHES.add(self)
 
     def get(self, user_id: uuid.UUID) -> Principal | None:
@@ -85,6 +88,8 @@ class PrincipalCache:
     def evict(self, user_id: uuid.UUID) -> None:
         self._evictions += 1
         self._cache.evict(user_id)
+        for listener in self.on_evict:
+            listener(user_id)
 
     def users_changed(self, user_ids: Set[uuid.UUID]) -> None:
         """A commit of this process changed these users' access: evict them, tell publishers."""
