@@ -2,11 +2,13 @@
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,6 +18,10 @@ from websockets.exceptions import ConnectionClosed
 from ..support import login
 
 PATH = "/api/v1/ws"
+requires_postgresql = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="needs TEST_DATABASE_URL pointing at PostgreSQL",
+)
 WAIT_SECONDS = 2.0
 
 

@@ -2,7 +2,6 @@
 (a pack's own bus is tested with the pack). Two buses stand for two processes."""
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -22,11 +21,7 @@ from {{ cookiecutter.package_name }}.realtime.postgres_bus import (
 
 from ..support import eventually
 from ..tcp_proxy import TcpProxy
-
-requires_postgresql = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="needs TEST_DATABASE_URL pointing at PostgreSQL",
-)
+from .support import requires_postgresql
 
 
 async def test_the_in_process_bus_delivers_to_every_subscriber_of_the_channel() -> None:

@@ -5,11 +5,11 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import InvalidStatus
 
@@ -20,7 +20,8 @@ from {{ cookiecutter.package_name }}.main import create_app
 
 from ..factories import UserFactory
 from ..support import TEST_JWT_SECRET, login
-from .support import ServeWs, closed_with, next_frame, opened, send
+from ..tcp_proxy import TcpProxy
+from .support import ServeWs, closed_with, next_frame, opened, requires_postgresql, send
 
 POLICY_VIOLATION = 1008
 
@@ -156,15 +157,24 @@ async def test_more_connections_than_allowed_per_user_close_with_1008(
             assert (await next_frame(again))["type"] == "welcome"
 
 
+@requires_postgresql
 @pytest.mark.error_path
 async def test_a_database_that_cannot_be_reached_closes_with_1013(
-    serve_ws: ServeWs, make_settings: Callable[..., Settings], token: str, tmp_path: Path
+    serve_ws: ServeWs, make_settings: Callable[..., Settings], token: str, database_url: str
 ) -> None:
     """No traceback and no 1011: the client is told to try again later."""
-    unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
-    app = create_app(make_settings(database_url=unreachable))
-    async with app.router.lifespan_context(app), serve_ws(app) as url, opened(url, token) as ws:
-        assert await closed_with(ws) == 1013
+    real = make_url(database_url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    await proxy.start()
+    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = create_app(make_settings(database_url=proxied))
+    try:
+        async with app.router.lifespan_context(app), serve_ws(app) as url:
+            proxy.cut()
+            async with opened(url, token) as client:
+                assert await closed_with(client) == 1013
+    finally:
+        await proxy.stop()
 
 
 @pytest.mark.error_path

@@ -28,7 +28,7 @@ async def make_bus() -> AsyncIterator[MakeBus]:
         made = [Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) for url in urls]
         clients.append(made[0])  # the listening one is the bus's to close
         key_prefix = prefix or os.environ["REDIS_KEY_PREFIX"]
-        buses.append(RedisBus(made[0], made[1], key_prefix=key_prefix))
+        buses.append(RedisBus(made[0], made[1], key_prefix=key_prefix, name="test-bus"))
         return buses[-1]
 
     yield make

@@ -37,16 +37,16 @@ async def test_the_client_is_the_apps_and_is_closed_with_it(
     assert not any(connection.is_connected for connection in pool._available_connections)
 
 
-async def test_the_revocation_listener_connects_as_the_pool_does(
+async def test_the_one_listener_connects_as_the_pool_does(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """Both are built from the settings in one place (redis/connection.py); the listener's
-    connection is named, for CLIENT LIST."""
+    """Both are built from the settings in one place (redis/connection.py); the bus's listening
+    connection, which the revocation relay hears on too, is named, for CLIENT LIST."""
     app = create_app(make_settings(redis_socket_timeout_seconds=0.5))
     async with app.router.lifespan_context(app):
         relay = revocation_relay_of(app)
         pooled = redis_of(app).connection_pool.connection_kwargs
-        listening = relay._listening.connection_pool.connection_kwargs
+        listening = app.state.resources.bus._listening.connection_pool.connection_kwargs
 
     assert listening["socket_timeout"] == pooled["socket_timeout"] == 0.5
     assert listening["client_name"] == relay.name

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.base import col
+from {{ cookiecutter.package_name }}.core.bus import ListeningBus
 from {{ cookiecutter.package_name }}.features.auth.principals import (
     _LIVE_CACHES,
     PrincipalCache,
@@ -33,7 +34,6 @@ from {{ cookiecutter.package_name }}.features.auth.revocation import (
 from {{ cookiecutter.package_name }}.features.users.models import Role, User
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis.revocation import (
-    RETRY_SECONDS,
     REVOKE_SCRIPT,
     RevocationEvent,
     RevocationRelay,
@@ -283,7 +283,7 @@ async def test_a_listener_that_could_not_hear_reloads_what_was_revoked_meanwhile
         async def reconnected() -> bool:
             return relay.connections > connections
 
-        await within_a_second(reconnected, seconds=RETRY_SECONDS[1] + 1)
+        await within_a_second(reconnected, seconds=ListeningBus.RETRY_SECONDS[1] + 1)
         response = await deaf.get(ME, headers=bearer_of(tokens))
 
     assert not_heard.status_code == 200

@@ -7,7 +7,7 @@ listening when a message is published does not get it later.
 """
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from typing import Protocol
 
@@ -90,6 +90,8 @@ class ListeningBus:
         self._tried = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self._delay = self.RETRY_SECONDS[0]
+        self.on_hearing: list[Callable[[], Awaitable[None]]] = []
+        self.on_deaf: list[Callable[[], None]] = []
 
     @property
     def hearing(self) -> bool:
@@ -114,8 +116,12 @@ class ListeningBus:
             self._listener = None
         self._receivers.clear()
 
-    def _heard(self) -> None:
-        """The subscription is in place (a bus's ``_listen`` says so)."""
+    async def _heard(self) -> None:
+        """The subscription is in place (a bus's ``_listen`` says so, once per connection)."""
+        if self.hearing:
+            return
+        for catch_up in self.on_hearing:
+            await catch_up()
         self._hearing.set()
         self._tried.set()
         self._delay = self.RETRY_SECONDS[0]
@@ -134,6 +140,8 @@ class ListeningBus:
             finally:
                 self._hearing.clear()
                 self._tried.set()
+                for deaf in self.on_deaf:
+                    deaf()
             await asyncio.sleep(self._delay)
             self._delay = min(self._delay * 2, self.RETRY_SECONDS[1])
 

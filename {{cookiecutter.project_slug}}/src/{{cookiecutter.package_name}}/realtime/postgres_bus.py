@@ -44,7 +44,7 @@ class PostgresBus(ListeningBus):
 
     async def _listen(self) -> None:
         async with self._listening() as lost:
-            self._heard()
+            await self._heard()
             while not lost.is_set():
                 with suppress(TimeoutError):
                     async with asyncio.timeout(HEARTBEAT_SECONDS):

@@ -30,11 +30,12 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     client = create_redis(settings)
     app.state.redis = client
     share_auth_rate_limits(app, client)
-    listening = create_redis(settings, name=f"bus-{uuid.uuid4().hex[:12]}", retries=0)
-    bus = RedisBus(client, listening, key_prefix=settings.redis_key_prefix)
+    name = f"bus-{uuid.uuid4().hex[:12]}"
+    listening = create_redis(settings, name=name, retries=0)
+    bus = RedisBus(client, listening, key_prefix=settings.redis_key_prefix, name=name)
     app.state.resources = replace(app_resources(app), bus=bus)
     try:
-        async with shared_cache_on(app, client), relay_revocations(app, client):
+        async with shared_cache_on(app, client), relay_revocations(app, client, bus):
             yield
     finally:
         await bus.aclose()

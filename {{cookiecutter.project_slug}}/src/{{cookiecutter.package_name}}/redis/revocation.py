@@ -1,14 +1,14 @@
 """Revocations every process hears within a second: the Redis end of the auth feature's denylist
 of access tokens and of its cache of principals (features/auth/revocation.py, principals.py).
 
-Revoked access tokens are announced on the channel ``<prefix>auth:revocations``, as are the
-users whose role or active flag a commit changed, and stored in one sorted set,
+Revoked access tokens are announced on the bus's channel ``auth:revocations`` (redis/bus.py), as
+are the users whose role or active flag a commit changed, and stored in one sorted set,
 ``<prefix>auth:revoked`` (member: the token id, score: its expiry, POSIX time). Each process
-listens on a connection of its own and applies what it hears to its own caches: an
+hears them on its bus's one listening connection and applies them to its own caches: an
 authenticated request still looks only in memory.
 
 A process that cannot hear Redis may miss changes, so it fails toward safety: its principal
-cache is suspended (every request reads its user's row) until the listener hears again, which
+cache is suspended (every request reads its user's row) until the bus hears again; the relay
 then reloads the revocations that have not expired (one range read of the set) and resumes the
 cache from empty. Revoking prunes the expired members and keeps the set's TTL at its latest
 expiry, so the set holds live revocations only and disappears once they have all expired.
@@ -25,21 +25,18 @@ import structlog
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..config import Settings
 from ..features.auth.principals import PrincipalCache
 from ..features.auth.revocation import RevokedToken, RevokedTokens
-from .connection import create_redis, heard
+from .bus import RedisBus
 
 logger = structlog.get_logger(__name__)
 
-# Silence after which the listener pings Redis; as long again without the answer, it is deaf.
-HEARTBEAT_SECONDS = 1.0
-# Between attempts to listen again, doubling from the first to the last.
-RETRY_SECONDS = (0.1, 2.0)
+CHANNEL = "auth:revocations"
+# How long announcements committed just before shutdown may take to go out.
+SHUTDOWN_SECONDS = 1.0
 # Revocations kept while Redis does not take them (the newest, when there are more).
 MAX_UNPUBLISHED = 50_000
 
@@ -73,57 +70,57 @@ class RevocationEvent(BaseModel):
 class RevocationRelay:
     """Publishes this process's revocations and applies everyone's to this process's caches.
 
-    ``hearing`` says whether the listener is subscribed; ``connections`` counts its subscriptions.
-    The listener's connection is named ``name`` (Redis's CLIENT LIST shows it) and retries
-    nothing itself: a lost connection surfaces here, where the caches are told.
+    ``hearing`` says whether it is caught up and listening; ``connections`` counts the bus's
+    subscriptions it caught up on. ``name`` is the bus's listening connection (Redis's CLIENT
+    LIST shows it).
     """
 
     def __init__(
         self,
         redis: Redis,
+        bus: RedisBus,
         settings: Settings,
         revoked: RevokedTokens,
         principals: PrincipalCache,
     ) -> None:
-        prefix = settings.redis_key_prefix
-        self.channel = f"{prefix}auth:revocations"
-        self.key = f"{prefix}auth:revoked"
-        self.name = f"revocations-{uuid.uuid4().hex[:12]}"
+        self.channel = bus.channel(CHANNEL)
+        self.key = f"{settings.redis_key_prefix}auth:revoked"
+        self.name = bus.name
         self.revoked = revoked
         self.principals = principals
         self.hearing = False
         self.connections = 0
         self._redis = redis
+        self._bus = bus
         self._revoke = redis.register_script(REVOKE_SCRIPT)  # EVALSHA; loaded once if missing
-        self._listening = create_redis(settings, name=self.name, retries=0)
-        self._first_attempt = asyncio.Event()
         self._publishing: set[asyncio.Task[None]] = set()
         # Revocations Redis did not take (token id -> expiry), sent again once it answers.
         self._unpublished: dict[uuid.UUID, float] = {}
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Listen and publish while the app runs; the app starts serving once the listener has
-        heard Redis (its stored revocations loaded) or failed to reach it."""
-        self.principals.suspend()  # until the listener hears
+        """Listen and publish while the app runs; the app starts serving once the bus has
+        heard Redis (the stored revocations loaded) or failed to reach it."""
+        self.principals.suspend()  # until the bus hears
         self.revoked.publishers.append(self.publish_revoked)
         self.principals.publishers.append(self.publish_changed_users)
-        listener = asyncio.create_task(self._listen_forever(), name=self.name)
+        self._bus.on_hearing.append(self._catch_up)
+        self._bus.on_deaf.append(self._deaf)
         try:
-            await self._first_attempt.wait()
+            await self._bus.subscribe(CHANNEL, self._apply)
+            if self._bus.hearing and not self.hearing:  # it heard before this relay joined
+                await self._catch_up()
             yield
         finally:
             self.revoked.publishers.remove(self.publish_revoked)
             self.principals.publishers.remove(self.publish_changed_users)
-            listener.cancel()
-            with suppress(asyncio.CancelledError):
-                await listener
+            self._bus.on_hearing.remove(self._catch_up)
+            self._bus.on_deaf.remove(self._deaf)
             if self._publishing:  # evictions committed just before shutdown still go out
-                await asyncio.wait(self._publishing, timeout=HEARTBEAT_SECONDS)
+                await asyncio.wait(self._publishing, timeout=SHUTDOWN_SECONDS)
                 for task in self._publishing:
                     task.cancel()
                 await asyncio.gather(*self._publishing, return_exceptions=True)
-            await self._listening.aclose()
 
     async def publish_revoked(self, tokens: Sequence[RevokedToken]) -> None:
         """Announce the revocations and store each until its token expires, with those Redis
@@ -165,41 +162,19 @@ class RevocationRelay:
             # Other processes' caches serve the old role for up to AUTH_USER_CACHE_SECONDS.
             logger.warning("eviction_not_published", error=type(exc).__name__)
 
-    async def _listen_forever(self) -> None:
-        delay = RETRY_SECONDS[0]
-        while True:
-            try:
-                await self._listen()
-            except Exception as exc:  # whatever it was, the listener must go on
-                logger.warning("revocation_listener_deaf", error=type(exc).__name__)
-            self._first_attempt.set()
-            if self.hearing:
-                delay = RETRY_SECONDS[0]  # it did hear: a new outage starts with a quick retry
-            self.hearing = False
-            self.principals.suspend()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_SECONDS[1])
+    async def _catch_up(self) -> None:
+        """The bus has subscribed: whatever is revoked from now on is heard, what was before is
+        stored. Reload it, send what Redis did not take, and trust the cache again."""
+        await self._reload()
+        if self._unpublished:
+            await self.publish_revoked(())
+        self.principals.resume()
+        self.hearing = True
+        self.connections += 1
 
-    async def _listen(self) -> None:
-        async with self._listening.pubsub() as pubsub:
-            await pubsub.subscribe(self.channel)
-            confirmation = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-            if confirmation is None or confirmation["type"] != "subscribe":
-                raise RedisTimeoutError("the subscription was not confirmed")
-            # Subscribed: whatever is revoked from now on is heard; what was before is stored.
-            await self._reload()
-            if self._unpublished:
-                await self.publish_revoked(())
-            self.principals.resume()
-            self.hearing = True
-            self.connections += 1
-            self._first_attempt.set()
-            await self._hear(pubsub)
-
-    async def _hear(self, pubsub: PubSub) -> None:
-        async for message in heard(pubsub, HEARTBEAT_SECONDS):
-            if message["type"] == "message":
-                self._apply(cast(bytes, message["data"]))
+    def _deaf(self) -> None:
+        self.hearing = False
+        self.principals.suspend()
 
     def _apply(self, data: bytes) -> None:
         try:
@@ -230,10 +205,11 @@ def revocation_relay_of(app: FastAPI) -> RevocationRelay:
 
 
 @asynccontextmanager
-async def relay_revocations(app: FastAPI, redis: Redis) -> AsyncIterator[None]:
+async def relay_revocations(app: FastAPI, redis: Redis, bus: RedisBus) -> AsyncIterator[None]:
     """The relay of *app*'s caches (the auth feature's), running while the app does."""
     relay = RevocationRelay(
         redis,
+        bus,
         app.state.settings,
         cast(RevokedTokens, app.state.revoked_tokens),
         cast(PrincipalCache, app.state.principals),
