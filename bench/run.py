@@ -112,7 +112,7 @@ def parse_args() -> argparse.Namespace:
         "--ws-burst", type=int, default=200, help="then messages published as fast as answered"
     )
     parser.add_argument(
-        "--ws-window", type=int, default=4, help="publishing connections during the burst"
+        "--ws-window", type=int, default=8, help="publishing connections during the burst"
     )
     parser.add_argument("--skip-tests", action="store_true", help="do not time the baked tests")
     parser.add_argument(
@@ -268,6 +268,7 @@ def main() -> int:
                 seed=seeded,
                 env=env,
                 database_url=db_url,
+                app_env=app_env,
                 start=start,
                 project=project,
                 ws_clients=WsClients(project / ".venv" / "bin" / "python", args.ws_clients),

@@ -70,6 +70,7 @@ class Bench:
     seed: Seed
     env: dict[str, str]
     database_url: str
+    app_env: dict[str, str]  # the app's settings (its database may be another, --app-env)
     start: Callable[..., Server]
     project: Path
     ws_clients: WsClients
@@ -80,7 +81,7 @@ class Bench:
     def admin_token(self) -> str:
         """An admin's fresh access token (the admin is created on first use)."""
         if not self._admin_created:
-            create_admin(self.project, {**self.env, "DATABASE_URL": self.database_url})
+            create_admin(self.project, self.app_env)
             self._admin_created = True
         return login(self.app, ADMIN_EMAIL)
 
@@ -250,7 +251,10 @@ class Broadcast:
                         url = _ws_url(server, "/ws")
                         options = ["--publish", server.base + "/broadcast", "--post-frame"]
                     options += [*common, "--server-pid", str(server.proc.pid)]
-                    result = bench.ws_clients.broadcast(server.name, url, options)
+                    # Profiled (--py-spy): the connections and the steady phase.
+                    label = f"{self.key}-{server.name}-r{round_no}"
+                    with bench.profiler.record(server, label, args.ws_messages / args.ws_rate):
+                        result = bench.ws_clients.broadcast(server.name, url, options)
                     results[server.name].append(result)
                     progress = f"round {round_no + 1}/{args.rounds} {server.name}"
                     log(f"{self.key} {progress}: {result.brief()}")

@@ -413,7 +413,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20, help="messages per second (steady)")
     parser.add_argument("--burst", type=int, default=200, help="then messages as fast as answered")
     parser.add_argument(
-        "--window", type=int, default=4, help="connections posting the burst, each in turn"
+        "--window", type=int, default=8, help="connections posting the burst, each in turn"
     )
     parser.add_argument("--server-pid", type=int, help="also report the server's CPU")
     args = parser.parse_args()
