@@ -108,7 +108,8 @@ class Load:
         self.closes: Counter[int] = Counter()
         self.errors: Counter[str] = Counter()
         self.last_delivery_ns = 0
-        self.pongs = client_frame(OP_TEXT, b'{"type":"pong"}')
+        # Built once, so every client sends them with the same masking key (servers cannot tell).
+        self.pong = client_frame(OP_TEXT, b'{"type":"pong"}')
         self.join = client_frame(OP_TEXT, json.dumps({"type": "join", "room": args.room}).encode())
 
     def handshake(self, key: bytes) -> bytes:
@@ -200,7 +201,7 @@ class Client(asyncio.Protocol):
             if stamp is not None:
                 self.load.delivered(int(stamp[1]), int(stamp[2]), now)
             elif payload.startswith(b'{"type":"ping"'):  # the app's heartbeat
-                self.send(self.load.pongs)
+                self.send(self.load.pong)
             elif payload.startswith(b'{"type":"joined"'):
                 if not self.ready.done():
                     self.ready.set_result(None)
