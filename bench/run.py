@@ -16,6 +16,9 @@ What it does (see bench/README.md for what each figure means):
 4. drives them with wrk pinned to core 1 (a warm-up, then a fixed duration; several rounds,
    alternating which side goes first; the median round counts);
 5. floods /api/v1/auth/login with one wrk while a second wrk measures /health latency;
+   with the WebSockets pack (``--answers use_websockets=yes``), measures /health again while
+   1,000 WebSocket clients (bench/ws_clients.py) stay connected to the app, and the pack's room
+   broadcast to those clients against bench/baseline_ws_broadcast.py;
 6. prints a table (raw figures, ratio, target, PASS/MISS), kills the servers, drops the database.
 
 The servers' stdout (the app's JSON log lines, one per request) goes to /dev/null unless
