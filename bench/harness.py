@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -45,8 +46,12 @@ UVICORN_FLAGS = [
     "--workers",
     "1",
 ]
+# With the WebSockets pack, every server (app and baselines alike) gets uvicorn's sans-I/O
+# WebSocket implementation: the legacy ``websockets`` one is deprecated.
+WS_FLAGS = ["--ws", "websockets-sansio"]
 USER_EMAIL = "bench@example.com"
 USER_PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throwaway account in a throwaway db
+ADMIN_EMAIL = "bench-admin@example.com"
 
 # Appended to every wrk script: one machine-readable line with the summary and the percentiles.
 LUA_REPORT = r"""
@@ -112,6 +117,14 @@ def check_machine() -> None:
         sys.exit("taskset (util-linux) is needed to pin the server and the load generator")
     if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
         sys.exit("at least 2 cores are needed: one for the server, one for the load generator")
+
+
+def raise_fd_limit(wanted: int) -> None:
+    """Let this process and the servers it starts hold *wanted* descriptors (1,000 WebSockets
+    need more than the usual soft limit of 1,024), up to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
 
 
 def run_timed(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, str, int]:
@@ -221,9 +234,10 @@ def start_server(
     work: Path,
     server_logs: Path | None,
     probe_path: str,
+    flags: list[str] = UVICORN_FLAGS,
 ) -> Server:
     port = free_port()
-    cmd = ["taskset", "-c", SERVER_CORE, str(uvicorn), *app_args, *UVICORN_FLAGS]
+    cmd = ["taskset", "-c", SERVER_CORE, str(uvicorn), *app_args, *flags]
     cmd += ["--port", str(port)]
     stdout: Any = subprocess.DEVNULL
     if server_logs is not None:
@@ -286,13 +300,26 @@ def http_json(
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def login_form() -> str:
-    return urllib.parse.urlencode({"username": USER_EMAIL, "password": USER_PASSWORD})
+def login_form(email: str = USER_EMAIL) -> str:
+    return urllib.parse.urlencode({"username": email, "password": USER_PASSWORD})
 
 
 def packs_of(project: Path) -> set[str]:
     """The add-on packs a bake has (their folders in the package)."""
-    return {pack for pack in ("redis",) if (project / "src" / PACKAGE / pack).is_dir()}
+    return {pack for pack in ("redis", "realtime") if (project / "src" / PACKAGE / pack).is_dir()}
+
+
+def login(app: Server, email: str = USER_EMAIL) -> str:
+    """A fresh access token (one lives 15 minutes by default)."""
+    status, body = http_json(
+        "POST",
+        app.base + "/api/v1/auth/login",
+        body=login_form(email).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status != 200:
+        sys.exit(f"login of {email} answered {status}: {body}")
+    return str(body["access_token"])
 
 
 def seed(app: Server) -> tuple[str, str]:
@@ -304,15 +331,7 @@ def seed(app: Server) -> tuple[str, str]:
     )
     if status != 201:
         sys.exit(f"register answered {status}: {body}")
-    status, body = http_json(
-        "POST",
-        api + "/auth/login",
-        body=login_form().encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    if status != 200:
-        sys.exit(f"login answered {status}: {body}")
-    token = body["access_token"]
+    token = login(app)
     auth = {"Authorization": f"Bearer {token}"}
     status, body = http_json(
         "POST",
@@ -327,6 +346,21 @@ def seed(app: Server) -> tuple[str, str]:
     if status != 200:
         sys.exit(f"read item answered {status}: {body}")
     return token, item_id
+
+
+def create_admin(project: Path, env: dict[str, str]) -> None:
+    """The benchmark's admin, made with the bake's own command (password: the user's)."""
+    cmd = [str(project / ".venv" / "bin" / PROJECT_SLUG), "create-admin", "--email", ADMIN_EMAIL]
+    proc = subprocess.run(
+        cmd,
+        cwd=project,
+        env={**env, "ADMIN_PASSWORD": USER_PASSWORD},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        sys.exit(f"create-admin failed:\n{proc.stdout}{proc.stderr}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,6 +479,110 @@ class Wrk:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@dataclass
+class BroadcastResult:
+    """One ``ws_clients.py broadcast`` run: the steady phase and the burst (see its docstring)."""
+
+    label: str
+    data: dict[str, Any]
+
+    @property
+    def rate(self) -> float:
+        """Deliveries per second during the burst."""
+        return float(self.data["burst"]["deliveries_per_s"])
+
+    @property
+    def steady_p99_ms(self) -> float:
+        return float(self.data["steady"]["p99_ms"])
+
+    @property
+    def cpu_us_per_delivery(self) -> float | None:
+        return self.data.get("server_cpu_us_per_delivery")
+
+    @property
+    def problems(self) -> list[str]:
+        """Lost deliveries, closed clients, refused publishes: the run does not count."""
+        found = []
+        for phase in ("steady", "burst"):
+            figures = self.data[phase]
+            if figures["deliveries"] != figures["expected"]:
+                found.append(f"{phase}: {figures['deliveries']} of {figures['expected']} delivered")
+        if self.data["still_open"] != self.data["clients"] or self.data["closes"]:
+            found.append(f"closed by the server: {self.data['closes']}")
+        refused = {k: v for k, v in self.data["publish_statuses"].items() if not k.startswith("2")}
+        if refused:
+            found.append(f"publish answers {refused}")
+        if self.data["error_frames"]:
+            found.append(f"error frames {self.data['error_frames']}")
+        return found
+
+    def brief(self) -> str:
+        burst, steady = self.data["burst"], self.data["steady"]
+        text = (
+            f"{self.rate:,.0f} deliveries/s ({burst['messages']} msgs x {self.data['clients']} "
+            f"clients in {burst['seconds']:.2f} s), steady p99 {steady['p99_ms']:.1f} ms"
+        )
+        if self.cpu_us_per_delivery is not None:
+            text += f", server CPU {self.cpu_us_per_delivery:.1f} us/delivery"
+        if self.problems:
+            text += f", PROBLEMS: {'; '.join(self.problems)}"
+        return text
+
+
+@dataclass
+class WsClients:
+    """bench/ws_clients.py, run by *python* (the bake's) on the load core."""
+
+    python: Path
+    clients: int
+
+    def command(self, mode: str, url: str, options: list[str]) -> list[str]:
+        script = str(BENCH_DIR / "ws_clients.py")
+        cmd = ["taskset", "-c", LOAD_CORE, str(self.python), script, mode, "--url", url]
+        return [*cmd, "--clients", str(self.clients), *options]
+
+    @contextlib.contextmanager
+    def holding(self, url: str, options: list[str]) -> Iterator[None]:
+        """The clients connected (and idle, apart from heartbeats) while the block runs; raises
+        if the server closed any of them meanwhile."""
+        proc = subprocess.Popen(
+            self.command("hold", url, options),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        ready = proc.stdout.readline() if proc.stdout is not None else ""
+        if not ready.startswith("READY "):
+            proc.kill()
+            _, err = proc.communicate()
+            raise RuntimeError(f"ws_clients.py hold did not connect: {ready}{err[-3000:]}")
+        log(f"{self.clients} WebSocket clients connected: {ready.removeprefix('READY ').strip()}")
+        try:
+            yield
+        finally:
+            out, err = proc.communicate(input="", timeout=120)
+        data = self.parse(out, err)
+        if data["still_open"] != self.clients or data["closes"]:
+            raise RuntimeError(f"clients were closed while held: {data}")
+        log(f"{self.clients} WebSocket clients were connected throughout")
+
+    def broadcast(self, label: str, url: str, options: list[str]) -> BroadcastResult:
+        proc = subprocess.run(
+            self.command("broadcast", url, options), capture_output=True, text=True, check=False
+        )
+        if proc.returncode:
+            raise RuntimeError(f"ws_clients.py failed for {label}:\n{proc.stdout}{proc.stderr}")
+        return BroadcastResult(label, self.parse(proc.stdout, proc.stderr))
+
+    @staticmethod
+    def parse(out: str, err: str) -> dict[str, Any]:
+        for line in out.splitlines():
+            if line.startswith("BENCH_JSON "):
+                return dict(json.loads(line.removeprefix("BENCH_JSON ")))
+        raise RuntimeError(f"ws_clients.py printed no summary:\n{out}{err[-3000:]}")
+
+
 class Profiler:
     """Optional: py-spy records the server while a measured wrk run lasts (on the load core)."""
 
@@ -553,12 +691,17 @@ def print_table(rows: list[Row]) -> None:
 
 
 def versions(python: Path) -> str:
-    code = (
-        "import importlib.metadata as m, platform;"
-        "print(platform.python_version(), *(f'{p} {m.version(p)}' for p in "
-        "('fastapi','starlette','uvicorn','uvloop','httptools','sqlalchemy','asyncpg',"
-        "'pydantic','structlog','argon2-cffi')), sep=', ')"
-    )
+    code = """
+import importlib.metadata as m, platform
+found = []
+for p in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "sqlalchemy", "asyncpg",
+          "pydantic", "structlog", "argon2-cffi", "websockets"):
+    try:
+        found.append(f"{p} {m.version(p)}")
+    except m.PackageNotFoundError:  # websockets: only where a pack needs it
+        pass
+print(platform.python_version(), *found, sep=", ")
+"""
     return subprocess.run(
         [str(python), "-c", code], capture_output=True, text=True, check=False
     ).stdout.strip()

@@ -16,6 +16,9 @@ What it does (see bench/README.md for what each figure means):
 4. drives them with wrk pinned to core 1 (a warm-up, then a fixed duration; several rounds,
    alternating which side goes first; the median round counts);
 5. floods /api/v1/auth/login with one wrk while a second wrk measures /health latency;
+   with the WebSockets pack (``--answers use_websockets=yes``), measures /health again while
+   1,000 WebSocket clients (bench/ws_clients.py) stay connected to the app, and the pack's room
+   broadcast to those clients against bench/baseline_ws_broadcast.py;
 6. prints a table (raw figures, ratio, target, PASS/MISS), kills the servers, drops the database.
 
 The servers' stdout (the app's JSON log lines, one per request) goes to /dev/null unless
@@ -40,10 +43,13 @@ from harness import (
     LOAD_CORE,
     PACKAGE,
     SERVER_CORE,
+    UVICORN_FLAGS,
+    WS_FLAGS,
     Profiler,
     Row,
     Server,
     Wrk,
+    WsClients,
     add_app_env_argument,
     app_environment,
     bake_default,
@@ -55,6 +61,7 @@ from harness import (
     log,
     packs_of,
     print_table,
+    raise_fd_limit,
     run_timed,
     seed,
     start_server,
@@ -96,6 +103,19 @@ def parse_args() -> argparse.Namespace:
         "--redis-url",
         default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         help="the Redis a bake with the Redis pack uses (under a key prefix of the run's own)",
+    )
+    parser.add_argument(
+        "--ws-clients", type=int, default=1000, help="WebSocket clients (the WebSockets pack)"
+    )
+    parser.add_argument(
+        "--ws-messages", type=int, default=200, help="messages published at --ws-rate"
+    )
+    parser.add_argument("--ws-rate", type=float, default=20, help="messages per second (steady)")
+    parser.add_argument(
+        "--ws-burst", type=int, default=200, help="then messages published as fast as answered"
+    )
+    parser.add_argument(
+        "--ws-window", type=int, default=8, help="publishing connections during the burst"
     )
     parser.add_argument("--skip-tests", action="store_true", help="do not time the baked tests")
     parser.add_argument(
@@ -157,6 +177,7 @@ def main() -> int:
     args = parse_args()
     check_machine()
     wrk_binary = ensure_wrk()
+    raise_fd_limit(args.ws_clients + 1024)  # the servers inherit it
     only = [key for key in SCENARIOS if key in {p.strip() for p in args.only.split(",")}]
     env = base_env()
     rows: list[Row] = []
@@ -207,6 +228,9 @@ def main() -> int:
                 prefix = f"bench-{secrets.token_hex(4)}:"
                 extra += [("REDIS_URL", args.redis_url), ("REDIS_KEY_PREFIX", prefix)]
                 report["redis"] = {"url": args.redis_url, "prefix": prefix}
+            if "realtime" in packs:  # the clients all sign in as the benchmark user
+                extra += [("WS_MAX_CONNECTIONS_PER_USER", str(args.ws_clients))]
+            flags = UVICORN_FLAGS + (WS_FLAGS if "realtime" in packs else [])
             app_env = app_environment(
                 env, db_url, auth_rate_limit=args.auth_rate_limit, extra=extra
             )
@@ -224,6 +248,7 @@ def main() -> int:
                     uvicorn=uvicorn,
                     work=work,
                     server_logs=args.server_logs,
+                    flags=flags,
                     **kwargs,
                 )
                 servers.append(server)
@@ -246,7 +271,10 @@ def main() -> int:
                 seed=seeded,
                 env=env,
                 database_url=db_url,
+                app_env=app_env,
                 start=start,
+                project=project,
+                ws_clients=WsClients(project / ".venv" / "bin" / "python", args.ws_clients),
                 rows=rows,
                 report=report,
             )

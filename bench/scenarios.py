@@ -9,20 +9,28 @@ scenario of another shape is a function. A pack adds its scenario to ``SCENARIOS
 from __future__ import annotations
 
 import argparse
+import contextlib
+import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from harness import (
+    ADMIN_EMAIL,
     BENCH_DIR,
+    BroadcastResult,
     Profiler,
     Row,
     Server,
     Wrk,
+    WsClients,
     cpu_ratio,
+    create_admin,
     log,
+    login,
     login_form,
     measure_pair,
     median_result,
@@ -34,6 +42,13 @@ HEALTH_RATIO_TARGET = 0.90
 ITEM_RATIO_TARGET = 0.80
 CACHED_ITEM_RATIO_TARGET = 1.0
 FLOOD_P99_TARGET_MS = 50.0
+WS_BROADCAST_RATIO_TARGET = 0.80
+WS_DELIVERY_P99_TARGET_MS = 50.0
+
+# The WebSockets pack's endpoints.
+WS_PATH = "/api/v1/ws"
+WS_ROOM = "bench"
+WS_PUBLISH_PATH = f"/api/v1/realtime/rooms/{WS_ROOM}/messages"
 
 
 @dataclass(frozen=True)
@@ -55,9 +70,20 @@ class Bench:
     seed: Seed
     env: dict[str, str]
     database_url: str
+    app_env: dict[str, str]  # the app's settings (its database may be another, --app-env)
     start: Callable[..., Server]
+    project: Path
+    ws_clients: WsClients
     rows: list[Row] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    _admin_created: bool = False
+
+    def admin_token(self) -> str:
+        """An admin's fresh access token (the admin is created on first use)."""
+        if not self._admin_created:
+            create_admin(self.project, self.app_env)
+            self._admin_created = True
+        return login(self.app, ADMIN_EMAIL)
 
     def measure(self, pair: list[tuple[Server, str, Path]], label: str) -> dict[str, list[Any]]:
         return measure_pair(
@@ -86,6 +112,8 @@ class Comparison:
     baseline_env: Callable[[Bench], dict[str, str]] = lambda bench: bench.env
     # The pack the scenario needs in the bake (run.py skips it otherwise).
     pack: str | None = None
+    # What holds while both sides are measured (e.g. WebSocket clients connected to the app).
+    during: Callable[[Bench], AbstractContextManager[object]] = lambda _: contextlib.nullcontext()
 
     def __call__(self, bench: Bench) -> bool:
         name = self.baseline.split(":")[0].removeprefix("baseline_")
@@ -98,13 +126,14 @@ class Comparison:
         )
         try:
             script = bench.wrk.script(self.key, self.wrk_prelude(bench.seed))
-            results = bench.measure(
-                [
-                    (baseline, self.baseline_path(bench.seed), script),
-                    (bench.app, self.app_path(bench.seed), script),
-                ],
-                self.key,
-            )
+            with self.during(bench):
+                results = bench.measure(
+                    [
+                        (baseline, self.baseline_path(bench.seed), script),
+                        (bench.app, self.app_path(bench.seed), script),
+                    ],
+                    self.key,
+                )
         finally:
             baseline.stop()
         base_r, app_r = median_result(results[name]), median_result(results["app"])
@@ -164,6 +193,131 @@ CACHED_ITEMS = replace(
     target=CACHED_ITEM_RATIO_TARGET,
     pack="redis",
 )
+
+
+def _ws_url(server: Server, path: str) -> str:
+    return server.base.replace("http://", "ws://", 1) + path
+
+
+def _idle_clients(bench: Bench) -> AbstractContextManager[None]:
+    """The WebSocket clients connected to the app, each in the room, idle but for heartbeats."""
+    options = ["--token", login(bench.app), "--room", WS_ROOM, "--join"]
+    return bench.ws_clients.holding(_ws_url(bench.app, WS_PATH), options)
+
+
+# With the WebSockets pack: the same /health comparison while the app holds the clients'
+# connections (the hub sweeps them four times a second, uvicorn pings them).
+HEALTH_WS_OPEN = replace(
+    HEALTH,
+    key="health-ws-open",
+    figure="/health vs bare FastAPI, 1,000 WebSockets open on the app (req/s)",
+    pack="realtime",
+    during=_idle_clients,
+)
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """The pack's room fan-out against the simplest broadcast loop in bare Starlette
+    (bench/baseline_ws_broadcast.py), both serving the same clients (bench/ws_clients.py): a
+    steady phase gives the delivery latency, a burst the deliveries per second."""
+
+    key: str
+    pack: str = "realtime"
+
+    def __call__(self, bench: Bench) -> bool:
+        args = bench.args
+        baseline = bench.start(
+            "ws_broadcast",
+            ["--app-dir", str(BENCH_DIR), "baseline_ws_broadcast:app"],
+            cwd=BENCH_DIR,
+            env=bench.env,
+            probe_path="/broadcast",  # a GET: 405, so it is serving
+        )
+        common = ["--room", WS_ROOM, "--messages", str(args.ws_messages)]
+        common += ["--rate", f"{args.ws_rate:g}", "--burst", str(args.ws_burst)]
+        common += ["--window", str(args.ws_window)]
+        results: dict[str, list[BroadcastResult]] = {"app": [], baseline.name: []}
+        try:
+            for round_no in range(args.rounds):
+                sides = [baseline, bench.app] if round_no % 2 == 0 else [bench.app, baseline]
+                for server in sides:
+                    if server is bench.app:  # tokens live 15 minutes: fresh ones each round
+                        url = _ws_url(server, WS_PATH)
+                        options = ["--token", login(server), "--join"]
+                        options += ["--publish", server.base + WS_PUBLISH_PATH]
+                        options += ["--publish-token", bench.admin_token()]
+                    else:
+                        url = _ws_url(server, "/ws")
+                        options = ["--publish", server.base + "/broadcast", "--post-frame"]
+                    options += [*common, "--server-pid", str(server.proc.pid)]
+                    # Profiled (--py-spy): the connections and the steady phase.
+                    label = f"{self.key}-{server.name}-r{round_no}"
+                    with bench.profiler.record(server, label, args.ws_messages / args.ws_rate):
+                        result = bench.ws_clients.broadcast(server.name, url, options)
+                    results[server.name].append(result)
+                    progress = f"round {round_no + 1}/{args.rounds} {server.name}"
+                    log(f"{self.key} {progress}: {result.brief()}")
+        finally:
+            baseline.stop()
+        return self.report(bench, results["app"], results[baseline.name])
+
+    def report(
+        self, bench: Bench, app: list[BroadcastResult], baseline: list[BroadcastResult]
+    ) -> bool:
+        args = bench.args
+        app_r = sorted(app, key=lambda r: r.rate)[(len(app) - 1) // 2]
+        base_r = sorted(baseline, key=lambda r: r.rate)[(len(baseline) - 1) // 2]
+        clean = not any(r.problems for r in app)
+        ratio = app_r.rate / base_r.rate
+        cpu = ""
+        if app_r.cpu_us_per_delivery and base_r.cpu_us_per_delivery:
+            cpu = f" (CPU {base_r.cpu_us_per_delivery / app_r.cpu_us_per_delivery:.2f})"
+        ok_rate = ratio >= WS_BROADCAST_RATIO_TARGET and clean
+        bench.rows.append(
+            Row(
+                f"WebSocket room broadcast, {args.ws_clients:,} clients vs bare Starlette loop "
+                f"(deliveries/s, burst of {args.ws_burst} msgs)",
+                app_r.brief(),
+                base_r.brief(),
+                f"{ratio:.2f}{cpu}",
+                f">= {WS_BROADCAST_RATIO_TARGET:.2f}",
+                "PASS" if ok_rate else "MISS",
+            )
+        )
+        # The latency row: the median round by the steady phase's p99.
+        steady = sorted(app, key=lambda r: r.steady_p99_ms)[(len(app) - 1) // 2].data["steady"]
+        app_p99 = steady["p99_ms"]
+        base_p99 = statistics.median(r.steady_p99_ms for r in baseline)
+        ok_p99 = app_p99 < WS_DELIVERY_P99_TARGET_MS and clean
+        bench.rows.append(
+            Row(
+                f"WebSocket delivery p99 at {args.ws_rate:g} msgs/s "
+                f"({args.ws_rate * args.ws_clients:,.0f} deliveries/s)",
+                f"p99 {app_p99:.1f} ms (median round: p50 {steady['p50_ms']:.1f}, "
+                f"max {steady['max_ms']:.1f} ms)",
+                f"bare Starlette p99 {base_p99:.1f} ms",
+                "",
+                f"< {WS_DELIVERY_P99_TARGET_MS:.0f} ms",
+                "PASS" if ok_p99 else "MISS",
+            )
+        )
+        bench.report[self.key] = {
+            "app": [r.data for r in app],
+            "ws_broadcast": [r.data for r in baseline],
+            "ratio": ratio,
+            "spread_app": _rate_spread(app),
+            "spread_ws_broadcast": _rate_spread(baseline),
+        }
+        return ok_rate and ok_p99
+
+
+def _rate_spread(results: list[BroadcastResult]) -> str:
+    rates = [r.rate for r in results]
+    return f"{min(rates):,.0f}-{max(rates):,.0f}" if len(rates) > 1 else ""
+
+
+WS_BROADCAST = Broadcast(key="ws-broadcast")
 
 
 def login_flood(bench: Bench) -> bool:
@@ -227,7 +381,9 @@ def login_flood(bench: Bench) -> bool:
 # In the order they run; ``--only`` picks by key.
 SCENARIOS: dict[str, Callable[[Bench], bool]] = {
     HEALTH.key: HEALTH,
+    HEALTH_WS_OPEN.key: HEALTH_WS_OPEN,
     ITEMS.key: ITEMS,
     CACHED_ITEMS.key: CACHED_ITEMS,
     "flood": login_flood,
+    WS_BROADCAST.key: WS_BROADCAST,
 }
