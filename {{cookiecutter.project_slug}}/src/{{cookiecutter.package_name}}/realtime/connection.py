@@ -4,8 +4,8 @@ and never holds up whoever is delivering to everyone else."""
 
 import asyncio
 import time
-from collections import deque
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
