@@ -173,6 +173,11 @@ class Hub:
             await asyncio.gather(sweeper, return_exceptions=True)
             if self._last_event is not None:  # the last commits' events still go out
                 await asyncio.wait([self._last_event], timeout=SHUTDOWN_SECONDS)
+            if self._rechecks:  # their sessions close before the engine does
+                await asyncio.wait(self._rechecks, timeout=SHUTDOWN_SECONDS)
+                for task in self._rechecks:
+                    task.cancel()
+                await asyncio.gather(*self._rechecks, return_exceptions=True)
             for connection in self.connections():
                 connection.close(CloseCode.GOING_AWAY, "The server is shutting down")
 
