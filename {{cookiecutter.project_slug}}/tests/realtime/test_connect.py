@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from httpx import AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import InvalidStatus
@@ -18,8 +17,7 @@ from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..factories import UserFactory
-from ..support import TEST_JWT_SECRET, login
+from ..support import TEST_JWT_SECRET
 from ..tcp_proxy import TcpProxy
 from .support import ServeWs, closed_with, next_frame, opened, requires_postgresql, send
 
@@ -42,11 +40,8 @@ async def test_a_token_in_the_first_frame_signs_in(ws_url: str, token: str, user
 async def test_the_pages_own_origin_and_the_cors_origins_may_connect(
     serve_ws: ServeWs,
     make_settings: Callable[..., Settings],
-    users: UserFactory,
-    client: AsyncClient,
+    token: str,
 ) -> None:
-    user = await users.create()
-    token = (await login(client, user.email))["access_token"]
     app = create_app(make_settings(cors_origins=["https://app.example.com"]))
     async with app.router.lifespan_context(app), serve_ws(app) as url:
         port = url.split(":")[2].split("/")[0]
@@ -138,12 +133,9 @@ async def test_no_token_in_time_closes_with_1008(
 async def test_more_connections_than_allowed_per_user_close_with_1008(
     serve_ws: ServeWs,
     make_settings: Callable[..., Settings],
-    users: UserFactory,
-    client: AsyncClient,
+    token: str,
 ) -> None:
     """API4:2023 Unrestricted Resource Consumption: connections per user are capped."""
-    user = await users.create()
-    token = (await login(client, user.email))["access_token"]
     app = create_app(make_settings(ws_max_connections_per_user=2))
     async with app.router.lifespan_context(app), serve_ws(app) as url:
         async with opened(url, token) as first, opened(url, token) as second:
