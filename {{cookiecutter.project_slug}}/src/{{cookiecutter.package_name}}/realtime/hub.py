@@ -6,8 +6,9 @@ gets what any worker sends. On the bus a message is a header line (``users <id> 
 ``room <name>``) and the frame's JSON, which is serialised once and sent as it is.
 
 The hub also watches its connections (``sweep``): a connection whose access token was revoked or
-has expired is closed with 1008 within ``SWEEP_SECONDS``, one that has been silent too long with
-4408, and each is pinged every ``ws_heartbeat_seconds``.
+has expired is closed with 1008 within ``SWEEP_SECONDS`` (half the heartbeat, if that is
+shorter), one that has been silent too long with 4408, and each is pinged every
+``ws_heartbeat_seconds``.
 """
 
 import asyncio
@@ -183,7 +184,8 @@ class Hub:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_SECONDS)
+            # At most a quarter of a second; oftener when the heartbeat is shorter than two.
+            await asyncio.sleep(min(SWEEP_SECONDS, self.settings.ws_heartbeat_seconds / 2))
             try:
                 self.sweep()
             except Exception:  # the next sweep tries again; this must not go unseen
