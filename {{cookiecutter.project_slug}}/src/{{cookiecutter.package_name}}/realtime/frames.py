@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 from ..core.errors import ErrorBody
 
 ROOM_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-Room = Annotated[str, Field(pattern=ROOM_NAME, description="1-64 letters, digits, . _ -")]
+ROOM_DESCRIPTION = "1-64 letters, digits, . _ -"
+Room = Annotated[str, Field(pattern=ROOM_NAME, description=ROOM_DESCRIPTION)]
 
 
 class CloseCode(IntEnum):
@@ -140,5 +141,8 @@ ServerFrame = Annotated[
 ]
 
 
-def error_frame(code: str, message: str, **details: Any) -> ErrorFrame:
-    return ErrorFrame(error=ErrorBody(code=code, message=message, details=details))
+def error_frame(code: str, message: str, **details: Any) -> str:
+    """An error frame, as the JSON text a connection sends."""
+    return ErrorFrame(
+        error=ErrorBody(code=code, message=message, details=details)
+    ).model_dump_json()

@@ -94,48 +94,46 @@ class FrameHandler:
             return
         wait = max(self._arrival - time.monotonic() - self._tolerance, 0.0)
         message = "Too many frames; slow down"
-        frame = error_frame("RATE_LIMITED", message, retry_after_ms=round(wait * 1000))
-        connection.send(frame.model_dump_json())
+        connection.send(error_frame("RATE_LIMITED", message, retry_after_ms=round(wait * 1000)))
 
     def _join(self, connection: Connection, room: str) -> None:
         limit = self.settings.ws_max_rooms_per_connection
         if room not in connection.rooms and len(connection.rooms) >= limit:
-            frame = error_frame("TOO_MANY_ROOMS", f"At most {limit} rooms", room=room)
-            connection.send(frame.model_dump_json())
+            connection.send(error_frame("TOO_MANY_ROOMS", f"At most {limit} rooms", room=room))
             return
         self.hub.join(connection, room)
         connection.send(Joined(room=room).model_dump_json())
 
     async def _send(self, connection: Connection, frame: Send) -> None:
         if frame.room not in connection.rooms:
-            error = error_frame("NOT_IN_ROOM", "Join the room first", room=frame.room)
-            connection.send(error.model_dump_json())
+            connection.send(error_frame("NOT_IN_ROOM", "Join the room first", room=frame.room))
             return
         message = RoomMessage(
             room=frame.room, sender_id=connection.user_id, data=frame.data, sent_at=utc_now()
         )
         limit = self.settings.ws_max_message_bytes
         if too_large(message, limit):  # its data written out again may be longer
-            error = error_frame("MESSAGE_TOO_LARGE", f"At most {limit} bytes", room=frame.room)
-            connection.send(error.model_dump_json())
+            connection.send(
+                error_frame("MESSAGE_TOO_LARGE", f"At most {limit} bytes", room=frame.room)
+            )
             return
         try:
             await self.hub.to_room(frame.room, message)
         except Exception as exc:
             logger.warning("realtime_send_failed", reason=type(exc).__name__)
-            error = error_frame("SERVICE_UNAVAILABLE", "Not sent; try again", room=frame.room)
-            connection.send(error.model_dump_json())
+            connection.send(
+                error_frame("SERVICE_UNAVAILABLE", "Not sent; try again", room=frame.room)
+            )
 
     async def _reauthenticate(self, connection: Connection, token: str) -> None:
         """A fresh token for the same user replaces the connection's (before the old expires)."""
         checked = await verified(self.app, token)
         if isinstance(checked, tuple) or checked.subject != connection.user_id:
-            error = error_frame("UNAUTHORIZED", "The token is invalid or expired")
-            connection.send(error.model_dump_json())
+            connection.send(error_frame("UNAUTHORIZED", "The token is invalid or expired"))
             return
         connection.claims, connection.token = checked, token
 
 
 def _error(code: str, message: str, exc: ValidationError) -> str:
     details = validation_details(exc.errors(include_input=False, include_url=False))
-    return error_frame(code, message, **details).model_dump_json()
+    return error_frame(code, message, **details)

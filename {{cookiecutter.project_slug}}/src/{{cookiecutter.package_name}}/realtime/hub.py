@@ -117,8 +117,9 @@ class Hub:
         await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
 
     def to_users_soon(self, user_ids: Iterable[uuid.UUID], frame: Frame) -> None:
-        """``to_users`` for callers that cannot await (a commit's event): published by a task,
-        after the ones before it (the events of one item arrive in the order of its commits)."""
+        """Send *frame* to the users' connections on every process, for callers that cannot
+        await (a commit's event): published by a task, after the ones before it (the events of
+        one item arrive in the order of its commits)."""
         if self._events_pending >= MAX_PENDING_EVENTS:
             logger.warning("realtime_event_dropped", reason="too many pending")
             return

@@ -12,7 +12,7 @@ from ..core.errors import InvalidRequestError, ServiceUnavailableError
 from ..core.openapi import DocumentedRoute, errors
 from ..features.auth.dependencies import AdminUser
 from .endpoint import events, hub_of
-from .frames import ROOM_NAME, RoomMessage
+from .frames import ROOM_DESCRIPTION, ROOM_NAME, RoomMessage
 from .hub import too_large
 
 logger = structlog.get_logger(__name__)
@@ -34,7 +34,7 @@ class RoomPost(BaseModel):
 )
 async def publish_to_room(
     request: Request,
-    room: Annotated[str, Path(pattern=ROOM_NAME, description="1-64 letters, digits, . _ -")],
+    room: Annotated[str, Path(pattern=ROOM_NAME, description=ROOM_DESCRIPTION)],
     body: RoomPost,
     _: AdminUser,
 ) -> RoomMessage:
