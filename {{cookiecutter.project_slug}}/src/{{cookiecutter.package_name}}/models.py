@@ -4,5 +4,16 @@ from .core.base import Base
 from .features.auth.models import RefreshToken
 from .features.items.models import Item
 from .features.users.models import User
+{%- if cookiecutter.use_file_uploads %}
+from .files.models import StoredFile
+{%- endif %}
 
-__all__ = ["Base", "Item", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "Item",
+    "RefreshToken",
+{%- if cookiecutter.use_file_uploads %}
+    "StoredFile",
+{%- endif %}
+    "User",
+]
