@@ -35,10 +35,17 @@ from {{ cookiecutter.package_name }}.models import Base
 
 from .factories import ItemFactory, UserFactory
 from .support import TEST_JWT_SECRET, FakeClock, bearer, client_for
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.use_redis or cookiecutter.use_file_uploads %}
 
 # Fixtures and settings of the packs' tests.
-pytest_plugins = ["tests.redis.plugin"]
+pytest_plugins = [
+{%- if cookiecutter.use_redis %}
+    "tests.redis.plugin",
+{%- endif %}
+{%- if cookiecutter.use_file_uploads %}
+    "tests.files.plugin",
+{%- endif %}
+]
 {%- endif %}
 
 

@@ -7,8 +7,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
@@ -17,7 +19,10 @@ from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
 from .factories import DEFAULT_PASSWORD
+from .test_container import image_environment
 
+# Far longer than any answer of a real server should take: only reached when it never answers.
+GIVE_UP_SECONDS = 30
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 # OWASP's REST Security Cheat Sheet: on every API response (with Cache-Control, and HSTS).
 SECURITY_HEADERS = {
@@ -81,3 +86,33 @@ async def eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "it never happened"
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def running(settings: Settings, http: str, project_root: Path) -> AsyncIterator[int]:
+    """The app served by uvicorn with *http* in this event loop, as the image configures it; yields
+    the port."""
+    app = create_app(settings)
+    image = image_environment(project_root)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        http=http,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        h11_max_incomplete_event_size=int(image["UVICORN_H11_MAX_INCOMPLETE_EVENT_SIZE"]),
+    )
+    server = uvicorn.Server(config)
+    async with app.router.lifespan_context(app):
+        serving = asyncio.create_task(server.serve())
+        try:
+            async with asyncio.timeout(GIVE_UP_SECONDS):
+                while not server.started:
+                    assert not serving.done(), "the server did not start"
+                    await asyncio.sleep(0.01)
+            yield server.servers[0].sockets[0].getsockname()[1]
+        finally:
+            server.should_exit = True
+            await serving

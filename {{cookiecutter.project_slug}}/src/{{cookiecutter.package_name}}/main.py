@@ -15,7 +15,7 @@ from .core.database import create_engine, create_read_session_factory, create_se
 from .core.docs import add_docs
 from .core.errors import register_error_handlers
 from .core.logging import configure_logging
-from .core.middleware import EdgeMiddleware
+from .core.middleware import BodyLimit, EdgeMiddleware
 from .core.openapi import API_DESCRIPTION, DocumentedRoute
 from .core.rate_limit import InProcessRateLimiter
 from .core.runtime import tune_garbage_collector
@@ -31,6 +31,7 @@ from .packs import PACKS
 
 logger = structlog.get_logger(__name__)
 
+API_PREFIX = "/api/v1"
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
@@ -79,6 +80,15 @@ def pack_routers() -> tuple[APIRouter, ...]:
     return tuple(router for pack in PACKS for router in pack.routers)
 
 
+def pack_body_limits(settings: Settings) -> dict[str, BodyLimit]:
+    return {
+        API_PREFIX + path: limit
+        for pack in PACKS
+        if pack.body_limits is not None
+        for path, limit in pack.body_limits(settings).items()
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for *settings* (by default, those of the environment)."""
     settings = settings or get_settings()
@@ -100,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # One level of inclusion at most: each level is matched again on every request.
     add_probes(app)
     for router in (auth_router, users_router, items_router, *pack_routers()):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix=API_PREFIX)
     if settings.serve_docs:
         for router in (router for pack in PACKS for router in pack.docs_routers):
             app.include_router(router)
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_header_count=settings.max_request_header_count,
         max_header_bytes=settings.max_request_header_bytes,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        body_limits=pack_body_limits(settings),
         access_log=access_log(settings),
         cors_origins=settings.cors_origins,
         hsts=settings.is_production,

@@ -7,27 +7,21 @@ uvicorn server on loopback, with httptools (what ``uvicorn[standard]`` runs) and
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
-from {{ cookiecutter.package_name }}.main import create_app
 
 from ..factories import DEFAULT_PASSWORD
-from ..support import assert_envelope, serve
-from ..test_container import image_environment
+from ..support import GIVE_UP_SECONDS, assert_envelope, running, serve
 
 REGISTER = "/api/v1/auth/register"
 BODY_TIMEOUT_SECONDS = 0.2
-# Far longer than any answer below should take: only reached when the server never answers.
-GIVE_UP_SECONDS = 30
 PROTOCOLS = ["httptools", "h11"]
 
 
@@ -170,36 +164,6 @@ async def test_http2_answers_carry_no_connection_header() -> None:
 
 
 # A real server, on loopback.
-
-
-@asynccontextmanager
-async def running(settings: Settings, http: str, project_root: Path) -> AsyncIterator[int]:
-    """The app served by uvicorn with *http* in this event loop, as the image configures it; yields
-    the port."""
-    app = create_app(settings)
-    image = image_environment(project_root)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        http=http,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        h11_max_incomplete_event_size=int(image["UVICORN_H11_MAX_INCOMPLETE_EVENT_SIZE"]),
-    )
-    server = uvicorn.Server(config)
-    async with app.router.lifespan_context(app):
-        serving = asyncio.create_task(server.serve())
-        try:
-            async with asyncio.timeout(GIVE_UP_SECONDS):
-                while not server.started:
-                    assert not serving.done(), "the server did not start"
-                    await asyncio.sleep(0.01)
-            yield server.servers[0].sockets[0].getsockname()[1]
-        finally:
-            server.should_exit = True
-            await serving
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 
 import anyio
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from pydantic_settings import BaseSettings
 
 from {{ cookiecutter.package_name }} import main
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.middleware import BodyLimit
 from {{ cookiecutter.package_name }}.core.packs import Pack, ReadinessCheck
 from {{ cookiecutter.package_name }}.features.health import router as health
 
@@ -120,3 +122,34 @@ async def test_a_check_that_does_not_answer_in_time_fails(
 
     assert response.status_code == 503
     assert response.json()["error"]["details"] == {"checks": {"stalled": "error"}}
+
+
+def uploading_pack(max_bytes: int) -> Pack:
+    """A pack whose one route reads a body of up to *max_bytes*, more than the default."""
+    router = APIRouter(prefix="/uploads", tags=["uploads"])
+
+    @router.post("")
+    async def take(request: Request) -> dict[str, int]:
+        return {"received": len(await request.body())}
+
+    def limits(settings: BaseSettings) -> dict[str, BodyLimit]:
+        return {"/uploads": BodyLimit(max_bytes, timeout_seconds=5)}
+
+    return Pack(name="uploads", routers=(router,), body_limits=limits)
+
+
+async def test_a_pack_takes_larger_bodies_on_its_own_paths_only(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main, "PACKS", (uploading_pack(max_bytes=4096),))
+
+    async with serve(make_settings(max_request_body_bytes=1024)) as client:
+        taken = await client.post("/api/v1/uploads", content=b"x" * 4096)
+        elsewhere = await client.post("/api/v1/auth/register", content=b"x" * 4096)
+        over = await client.post("/api/v1/uploads", content=b"x" * 4097)
+
+    assert taken.json() == {"received": 4096}
+    assert elsewhere.status_code == 413
+    assert elsewhere.json()["error"]["message"] == "The request body exceeds 1024 bytes"
+    assert over.status_code == 413
+    assert over.json()["error"]["message"] == "The request body exceeds 4096 bytes"

@@ -10,7 +10,8 @@ and breaks contextvars.
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import structlog
 from starlette.datastructures import Headers
@@ -45,6 +46,15 @@ CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
 CORS_EXPOSED_HEADERS = ("X-Request-ID", "Retry-After")
 
 
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """The size and time a request body may take, where a route needs other than the default
+    (an upload)."""
+
+    max_bytes: int
+    timeout_seconds: float
+
+
 class EdgeMiddleware:
     """What every HTTP request goes through, in this order:
 
@@ -52,7 +62,8 @@ class EdgeMiddleware:
        than ``max_header_bytes``, are refused with 431;
     2. an unlisted ``Host`` is refused with 400 (``*.example.com`` matches subdomains);
     3. a body declared (or streamed) over ``max_body_bytes`` is refused with 413, and one that
-       has not all arrived ``body_timeout_seconds`` after the app began to read it gets 408;
+       has not all arrived ``body_timeout_seconds`` after the app began to read it gets 408
+       (``body_limits`` gives other limits to the paths named there);
        a response sent before its request's body was read to the end closes the connection
        (the rest of that body would otherwise keep it busy);
     4. a well-formed ``X-Request-ID`` is kept, or one is created, added to every structlog line
@@ -79,6 +90,7 @@ class EdgeMiddleware:
         max_header_count: int,
         max_header_bytes: int,
         body_timeout_seconds: float,
+        body_limits: Mapping[str, BodyLimit] | None = None,
         access_log: AccessLog,
         cors_origins: Sequence[str] = (),
         hsts: bool = False,
@@ -89,6 +101,7 @@ class EdgeMiddleware:
         self.max_header_count = max_header_count
         self.max_header_bytes = max_header_bytes
         self.body_timeout_seconds = body_timeout_seconds
+        self.body_limits = dict(body_limits or {})
         self.hosts = AllowedHosts(allowed_hosts)
         self.cors: ASGIApp | None = None
         if cors_origins:
@@ -143,7 +156,7 @@ class EdgeMiddleware:
             may_have_body = content_length != b"0"
         body = None
         if may_have_body:
-            receive = body = _RequestBody(receive, self.body_timeout_seconds, self.max_body_bytes)
+            receive = body = self._request_body(receive, scope["path"])
         status = 500
         response_started = False
 
@@ -161,7 +174,13 @@ class EdgeMiddleware:
 
         token = request_id_var.set(request_id_text)
         try:
-            refusal = self._refusal(host, content_length, len(request_headers), header_bytes)
+            refusal = self._refusal(
+                host,
+                content_length,
+                self.max_body_bytes if body is None else body.max_bytes,
+                len(request_headers),
+                header_bytes,
+            )
             if refusal is not None:
                 await refusal(scope, receive, send_with_headers)
                 return
@@ -179,6 +198,12 @@ class EdgeMiddleware:
                 self.access_log(scope["method"], scope["path"], status, duration_ms)
             finally:
                 request_id_var.reset(token)
+
+    def _request_body(self, receive: Receive, path: str) -> "_RequestBody":
+        limit = self.body_limits.get(path) if self.body_limits else None
+        if limit is None:
+            return _RequestBody(receive, self.body_timeout_seconds, self.max_body_bytes)
+        return _RequestBody(receive, limit.timeout_seconds, limit.max_bytes)
 
     def _secured(self, headers: Iterable[_Header], path: str, vary_origin: bool) -> list[_Header]:
         """The response's headers with the security headers its kind calls for, and
@@ -208,7 +233,7 @@ class EdgeMiddleware:
         completes (the client sees 403); its request id is set for what it logs."""
         request_headers = scope["headers"]
         host, request_id, _, _, _, header_bytes = _edge_headers(request_headers)
-        if self._refusal(host, None, len(request_headers), header_bytes) is not None:
+        if self._refusal(host, None, 0, len(request_headers), header_bytes) is not None:
             await send({"type": "websocket.close", "code": 1008})
             return
         token = request_id_var.set(
@@ -220,7 +245,12 @@ class EdgeMiddleware:
             request_id_var.reset(token)
 
     def _refusal(
-        self, host: bytes | None, content_length: bytes | None, header_count: int, header_bytes: int
+        self,
+        host: bytes | None,
+        content_length: bytes | None,
+        max_body_bytes: int,
+        header_count: int,
+        header_bytes: int,
     ) -> Response | None:
         if header_count > self.max_header_count:
             return error_response(
@@ -238,9 +268,9 @@ class EdgeMiddleware:
         if not (hosts.any or host in hosts.known or hosts.allows(host)):
             return error_response(400, "INVALID_HOST", "Invalid host header")
         if content_length is not None and (
-            not content_length.isdigit() or int(content_length) > self.max_body_bytes
+            not content_length.isdigit() or int(content_length) > max_body_bytes
         ):
-            return error_response(413, "REQUEST_ENTITY_TOO_LARGE", _too_large(self.max_body_bytes))
+            return error_response(413, "REQUEST_ENTITY_TOO_LARGE", _too_large(max_body_bytes))
         return None
 
 
@@ -259,12 +289,12 @@ class _RequestBody:
     reading the body, so the app's handler answers them in the envelope.
     """
 
-    __slots__ = ("_deadline", "_max_bytes", "_receive", "_received", "_timeout", "complete")
+    __slots__ = ("_deadline", "_receive", "_received", "_timeout", "complete", "max_bytes")
 
     def __init__(self, receive: Receive, timeout: float, max_bytes: int) -> None:
         self._receive = receive
         self._timeout = timeout
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._deadline: float | None = None
         self._received = 0
         self.complete = False
@@ -282,8 +312,8 @@ class _RequestBody:
             raise HTTPException(408, detail) from None
         if message["type"] == "http.request":
             self._received += len(message.get("body", b""))
-            if self._received > self._max_bytes:
-                raise HTTPException(413, _too_large(self._max_bytes))
+            if self._received > self.max_bytes:
+                raise HTTPException(413, _too_large(self.max_bytes))
             self.complete = not message.get("more_body", False)
         return message
 

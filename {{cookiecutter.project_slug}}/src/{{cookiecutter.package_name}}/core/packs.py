@@ -2,14 +2,18 @@
 
 A pack owns its folder; the service knows it only through this record: the routers it adds
 (and its documents), the resources it starts with the app (and closes, in reverse order, when
-the app stops) and the readiness checks ``/ready`` runs for it.
+the app stops), the readiness checks ``/ready`` runs for it and the request bodies its routes
+take beyond the default limits.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
+from pydantic_settings import BaseSettings
+
+from .middleware import BodyLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +36,6 @@ class Pack:
     readiness_checks: tuple[ReadinessCheck, ...] = ()
     # Documents beside /openapi.json (at the root, served only where the docs are).
     docs_routers: tuple[APIRouter, ...] = ()
+    # Paths under /api/v1 whose request bodies may be larger, or slower, than every other's
+    # (MAX_REQUEST_BODY_BYTES, REQUEST_BODY_TIMEOUT_SECONDS), from the settings.
+    body_limits: Callable[[BaseSettings], Mapping[str, BodyLimit]] | None = None

@@ -1,0 +1,47 @@
+"""The errors an upload or a download can meet, each answered in the envelope."""
+
+from http import HTTPStatus
+
+from ..core.errors import AppError
+
+
+class FileTooLarge(AppError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "FILE_TOO_LARGE"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            f"The file exceeds {max_bytes} bytes", details={"max_bytes": max_bytes}
+        )
+
+
+class UnsupportedFileType(AppError):
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "UNSUPPORTED_FILE_TYPE"
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(
+            "The file's contents are not of an allowed type",
+            details={"allowed": allowed},
+        )
+
+
+class EmptyFile(AppError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "EMPTY_FILE"
+
+    def __init__(self) -> None:
+        super().__init__("The file is empty")
+
+
+class DirectUploadsUnavailable(AppError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "DIRECT_UPLOADS_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("Direct uploads need S3 storage (FILES_STORAGE=s3)")
+
+
+class InvalidDirectUpload(AppError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "INVALID_DIRECT_UPLOAD"

@@ -1,0 +1,149 @@
+"""Business rules for files: owners see and remove only their own, admins everyone's; a row
+and its stored object are created and removed together.
+
+An upload streams to storage under a key the service generates, through a check that counts
+its bytes (413 past MAX_UPLOAD_BYTES, whatever Content-Length said) and decides its type from
+its first bytes (415 unless allowed). The row is written only once the object is complete, and
+the object is removed again if the row cannot be: a refused, aborted or failed upload leaves
+neither. A delete removes the row first, then the object, so a file is never listed without
+its contents; an object left behind by a failed delete is found by ``files-sweep``.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..core.errors import NotFoundError
+from ..core.pagination import PageParams
+from ..features.auth.principals import Principal
+from ..features.users.models import Role
+from .errors import EmptyFile, FileTooLarge, UnsupportedFileType
+from .models import StoredFile
+from .multipart import FilePart
+from .names import safe_filename
+from .repository import FileRepository
+from .settings import FilesSettings
+from .sniff import SNIFF_BYTES, sniff_type
+from .storage import Storage
+
+logger = structlog.get_logger(__name__)
+
+
+def new_storage_key() -> str:
+    """An object's name: random, and never anything a client sent."""
+    return uuid.uuid4().hex
+
+
+class CheckedUpload:
+    """The bytes of an upload as they arrive, held back only until its type is known."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], *, max_bytes: int, allowed: list[str]):
+        self._chunks = chunks
+        self._max_bytes = max_bytes
+        self._allowed = allowed
+        self.content_type: str | None = None
+
+    @property
+    def decided_type(self) -> str:
+        """The type its first bytes showed, once they have been read."""
+        if self.content_type is None:
+            raise RuntimeError("the upload has not been read yet")
+        return self.content_type
+
+    def _decide(self, head: bytes) -> None:
+        if not head:
+            raise EmptyFile
+        found = sniff_type(head)
+        if found is None or found not in self._allowed:
+            raise UnsupportedFileType(self._allowed)
+        self.content_type = found
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        head = bytearray()
+        size = 0
+        async for chunk in self._chunks:
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise FileTooLarge(self._max_bytes)
+            if self.content_type is not None:
+                yield chunk
+                continue
+            head += chunk
+            if len(head) >= SNIFF_BYTES:
+                self._decide(bytes(head))
+                yield bytes(head)
+        if self.content_type is None:
+            self._decide(bytes(head))
+            yield bytes(head)
+
+
+class FileService:
+    def __init__(self, session: AsyncSession, storage: Storage, settings: FilesSettings) -> None:
+        self.session = session
+        self.storage = storage
+        self.settings = settings
+        self.files = FileRepository(session)
+
+    async def upload(self, owner: Principal, part: FilePart) -> StoredFile:
+        # The body may take minutes: release the connection that authenticating the caller may
+        # have taken, or a few slow uploads would hold the whole pool.
+        await self.session.close()
+        key = new_storage_key()
+        checked = CheckedUpload(
+            part.chunks,
+            max_bytes=self.settings.max_upload_bytes,
+            allowed=self.settings.files_allowed_types,
+        )
+        size = await self.storage.put(key, aiter(checked))
+        try:
+            stored = await self.files.add(
+                StoredFile(
+                    owner_id=owner.id,
+                    storage_key=key,
+                    filename=safe_filename(part.filename),
+                    content_type=checked.decided_type,
+                    size=size,
+                )
+            )
+            await self.session.commit()
+        except BaseException:
+            await self._remove_object(key)
+            raise
+        logger.info("file_uploaded", file_id=str(stored.id), size=size)
+        return stored
+
+    async def get(self, user: Principal, file_id: uuid.UUID) -> StoredFile:
+        """The file if *user* may see it; another user's file is indistinguishable from none."""
+        stored = await self.files.get(file_id, owner_id=_owner_scope(user))
+        if stored is None:
+            raise NotFoundError("File")
+        return stored
+
+    async def list_page(
+        self, user: Principal, params: PageParams
+    ) -> tuple[list[StoredFile], int]:
+        return await self.files.list_page(
+            _owner_scope(user), offset=params.offset, limit=params.page_size
+        )
+
+    async def delete(self, user: Principal, file_id: uuid.UUID) -> None:
+        stored = await self.get(user, file_id)
+        key = stored.storage_key
+        await self.files.delete(stored)
+        await self.session.commit()
+        await self._remove_object(key)
+        logger.info("file_deleted", file_id=str(file_id))
+
+    async def _remove_object(self, key: str) -> None:
+        """Remove an object whose row is gone (or never was); if storage fails, the row's fate
+        stands and the object is left for ``files-sweep``."""
+        try:
+            await self.storage.delete(key)
+        except Exception:
+            logger.exception("file_object_left_behind", storage_key=key)
+
+
+def _owner_scope(user: Principal) -> uuid.UUID | None:
+    return None if user.role is Role.ADMIN else user.id
