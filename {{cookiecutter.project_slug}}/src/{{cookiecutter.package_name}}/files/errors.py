@@ -5,17 +5,15 @@ from http import HTTPStatus
 from ..core.errors import AppError
 
 
-class FileTooLarge(AppError):
+class FileTooLargeError(AppError):
     status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "FILE_TOO_LARGE"
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(
-            f"The file exceeds {max_bytes} bytes", details={"max_bytes": max_bytes}
-        )
+        super().__init__(f"The file exceeds {max_bytes} bytes", details={"max_bytes": max_bytes})
 
 
-class UnsupportedFileType(AppError):
+class UnsupportedFileTypeError(AppError):
     status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "UNSUPPORTED_FILE_TYPE"
 
@@ -26,7 +24,7 @@ class UnsupportedFileType(AppError):
         )
 
 
-class EmptyFile(AppError):
+class EmptyFileError(AppError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "EMPTY_FILE"
 
@@ -34,7 +32,7 @@ class EmptyFile(AppError):
         super().__init__("The file is empty")
 
 
-class DirectUploadsUnavailable(AppError):
+class DirectUploadsUnavailableError(AppError):
     status_code = HTTPStatus.NOT_FOUND
     code = "DIRECT_UPLOADS_UNAVAILABLE"
 
@@ -42,6 +40,6 @@ class DirectUploadsUnavailable(AppError):
         super().__init__("Direct uploads need S3 storage (FILES_STORAGE=s3)")
 
 
-class InvalidDirectUpload(AppError):
+class InvalidDirectUploadError(AppError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "INVALID_DIRECT_UPLOAD"

@@ -14,11 +14,11 @@ from ..core.errors import NotFoundError
 from ..core.openapi import DocumentedRoute, errors
 from ..core.pagination import Page, PageParamsDep
 from ..features.auth.dependencies import CurrentUser
-from .dependencies import FileServiceDep
+from .dependencies import FileServiceDep, tickets_of
 from .multipart import read_file_part
 from .names import content_disposition
 from .ranges import parse_range
-from .schemas import FileResponse
+from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
 from .storage import ObjectNotFound
 
 logger = structlog.get_logger(__name__)
@@ -87,10 +87,37 @@ async def upload_file(request: Request, user: CurrentUser, service: FileServiceD
     return FileResponse.model_validate(await service.upload(user, part))
 
 
+@router.post(
+    "/direct-uploads",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+)
+async def start_direct_upload(
+    body: DirectUploadRequest, request: Request, user: CurrentUser, service: FileServiceDep
+) -> DirectUpload:
+    """S3 storage only: a presigned form to upload one file of exactly `size` bytes straight to
+    the bucket. Then confirm it with its `upload_id`."""
+    return await service.start_direct_upload(user, body, tickets_of(request))
+
+
+@router.post(
+    "/direct-uploads/complete",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+)
+async def complete_direct_upload(
+    body: DirectUploadComplete, request: Request, user: CurrentUser, service: FileServiceDep
+) -> FileResponse:
+    """Confirm a direct upload: its size and type are checked before the file is recorded (a
+    refused one is deleted from the bucket)."""
+    stored = await service.complete_direct_upload(user, body.upload_id, tickets_of(request))
+    return FileResponse.model_validate(stored)
+
+
 @router.get("")
-async def list_files(user: CurrentUser, service: FileServiceDep, params: PageParamsDep) -> Page[
-    FileResponse
-]:
+async def list_files(
+    user: CurrentUser, service: FileServiceDep, params: PageParamsDep
+) -> Page[FileResponse]:
     """List your files (admins: everyone's), newest first, a page at a time."""
     files, total = await service.list_page(user, params)
     return Page.build([FileResponse.model_validate(f) for f in files], total, params)
@@ -107,7 +134,10 @@ async def read_file(file_id: uuid.UUID, user: CurrentUser, service: FileServiceD
     response_class=StreamingResponse,
     responses={
         200: {"description": "The file", "content": {"application/octet-stream": BINARY}},
-        206: {"description": "The requested range", "content": {"application/octet-stream": BINARY}},
+        206: {
+            "description": "The requested range",
+            "content": {"application/octet-stream": BINARY},
+        },
         **errors(HTTPStatus.NOT_FOUND, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE),
     },
 )
@@ -149,7 +179,9 @@ async def download_file(
 
 
 @router.delete(
-    "/{file_id:uuid}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(HTTPStatus.NOT_FOUND)
+    "/{file_id:uuid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(HTTPStatus.NOT_FOUND),
 )
 async def delete_file(file_id: uuid.UUID, user: CurrentUser, service: FileServiceDep) -> None:
     """Delete a file and its contents."""

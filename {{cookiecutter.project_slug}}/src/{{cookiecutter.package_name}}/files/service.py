@@ -6,11 +6,13 @@ its bytes (413 past MAX_UPLOAD_BYTES, whatever Content-Length said) and decides 
 its first bytes (415 unless allowed). The row is written only once the object is complete, and
 the object is removed again if the row cannot be: a refused, aborted or failed upload leaves
 neither. A delete removes the row first, then the object, so a file is never listed without
-its contents; an object left behind by a failed delete is found by ``files-sweep``.
+its contents; an object a failed delete leaves behind is logged with its key
+(``file_object_left_behind``).
 """
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +21,25 @@ from ..core.errors import NotFoundError
 from ..core.pagination import PageParams
 from ..features.auth.principals import Principal
 from ..features.users.models import Role
-from .errors import EmptyFile, FileTooLarge, UnsupportedFileType
+from .direct import Ticket, Tickets
+from .errors import (
+    DirectUploadsUnavailableError,
+    EmptyFileError,
+    FileTooLargeError,
+    InvalidDirectUploadError,
+    UnsupportedFileTypeError,
+)
 from .models import StoredFile
 from .multipart import FilePart
 from .names import safe_filename
 from .repository import FileRepository
+from .schemas import DirectUpload, DirectUploadRequest
 from .settings import FilesSettings
 from .sniff import SNIFF_BYTES, sniff_type
 from .storage import Storage
+
+if TYPE_CHECKING:
+    from .s3 import S3Storage
 
 logger = structlog.get_logger(__name__)
 
@@ -34,6 +47,16 @@ logger = structlog.get_logger(__name__)
 def new_storage_key() -> str:
     """An object's name: random, and never anything a client sent."""
     return uuid.uuid4().hex
+
+
+def allowed_type(head: bytes, allowed: list[str]) -> str:
+    """The type a file's first bytes show, if it is one of *allowed*."""
+    if not head:
+        raise EmptyFileError
+    found = sniff_type(head)
+    if found is None or found not in allowed:
+        raise UnsupportedFileTypeError(allowed)
+    return found
 
 
 class CheckedUpload:
@@ -53,12 +76,7 @@ class CheckedUpload:
         return self.content_type
 
     def _decide(self, head: bytes) -> None:
-        if not head:
-            raise EmptyFile
-        found = sniff_type(head)
-        if found is None or found not in self._allowed:
-            raise UnsupportedFileType(self._allowed)
-        self.content_type = found
+        self.content_type = allowed_type(head, self._allowed)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         head = bytearray()
@@ -66,7 +84,7 @@ class CheckedUpload:
         async for chunk in self._chunks:
             size += len(chunk)
             if size > self._max_bytes:
-                raise FileTooLarge(self._max_bytes)
+                raise FileTooLargeError(self._max_bytes)
             if self.content_type is not None:
                 yield chunk
                 continue
@@ -97,13 +115,20 @@ class FileService:
             allowed=self.settings.files_allowed_types,
         )
         size = await self.storage.put(key, aiter(checked))
+        filename = safe_filename(part.filename)
+        return await self._record(owner, key, filename, checked.decided_type, size)
+
+    async def _record(
+        self, owner: Principal, key: str, filename: str, content_type: str, size: int
+    ) -> StoredFile:
+        """The row of a complete object; if it cannot be written, the object goes."""
         try:
             stored = await self.files.add(
                 StoredFile(
                     owner_id=owner.id,
                     storage_key=key,
-                    filename=safe_filename(part.filename),
-                    content_type=checked.decided_type,
+                    filename=filename,
+                    content_type=content_type,
                     size=size,
                 )
             )
@@ -111,8 +136,50 @@ class FileService:
         except BaseException:
             await self._remove_object(key)
             raise
-        logger.info("file_uploaded", file_id=str(stored.id), size=size)
+        logger.info("file_stored", file_id=str(stored.id), size=size)
         return stored
+
+    async def start_direct_upload(
+        self, owner: Principal, request: DirectUploadRequest, tickets: Tickets
+    ) -> DirectUpload:
+        storage = self._s3()
+        if request.size > self.settings.max_upload_bytes:
+            raise FileTooLargeError(self.settings.max_upload_bytes)
+        ticket = Ticket(owner.id, new_storage_key(), safe_filename(request.filename), request.size)
+        seconds = self.settings.s3_direct_upload_seconds
+        upload_id, expires_at = tickets.issue(ticket, seconds)
+        url, fields = storage.presigned_post(
+            ticket.pending_key,
+            min_bytes=request.size,
+            max_bytes=request.size,
+            expires_in_seconds=seconds,
+        )
+        return DirectUpload(upload_id=upload_id, url=url, fields=fields, expires_at=expires_at)
+
+    async def complete_direct_upload(
+        self, owner: Principal, upload_id: str, tickets: Tickets
+    ) -> StoredFile:
+        storage = self._s3()
+        ticket = tickets.read(upload_id, owner.id)
+        size = await storage.size(ticket.pending_key)
+        if size is None:
+            raise InvalidDirectUploadError("Nothing was uploaded for this upload id")
+        try:
+            content_type = await self._checked_pending(storage, ticket, size)
+            await storage.move(ticket.pending_key, ticket.key)
+        except BaseException:
+            await self._remove_object(ticket.pending_key)
+            raise
+        return await self._record(owner, ticket.key, ticket.filename, content_type, size)
+
+    async def _checked_pending(self, storage: "S3Storage", ticket: Ticket, size: int) -> str:
+        """The type of a direct upload's object, if it is the size announced and allowed."""
+        if size != ticket.size:
+            raise InvalidDirectUploadError(
+                f"The upload has {size} bytes, not the {ticket.size} announced"
+            )
+        head = await storage.head(ticket.pending_key, SNIFF_BYTES)
+        return allowed_type(head, self.settings.files_allowed_types)
 
     async def get(self, user: Principal, file_id: uuid.UUID) -> StoredFile:
         """The file if *user* may see it; another user's file is indistinguishable from none."""
@@ -121,9 +188,7 @@ class FileService:
             raise NotFoundError("File")
         return stored
 
-    async def list_page(
-        self, user: Principal, params: PageParams
-    ) -> tuple[list[StoredFile], int]:
+    async def list_page(self, user: Principal, params: PageParams) -> tuple[list[StoredFile], int]:
         return await self.files.list_page(
             _owner_scope(user), offset=params.offset, limit=params.page_size
         )
@@ -136,9 +201,14 @@ class FileService:
         await self._remove_object(key)
         logger.info("file_deleted", file_id=str(file_id))
 
+    def _s3(self) -> "S3Storage":
+        if self.settings.files_storage != "s3":
+            raise DirectUploadsUnavailableError
+        return cast("S3Storage", self.storage)
+
     async def _remove_object(self, key: str) -> None:
         """Remove an object whose row is gone (or never was); if storage fails, the row's fate
-        stands and the object is left for ``files-sweep``."""
+        stands and the object's key is logged."""
         try:
             await self.storage.delete(key)
         except Exception:

@@ -17,7 +17,8 @@ class FilesSettings(BaseSettings):
         "machine only) or an S3-compatible bucket (S3_*; any number of machines).",
     )
     files_local_dir: Path = Field(
-        default=Path("var/files"), description="The local storage's directory (created if missing)."
+        default=Path("data/files"),
+        description="The local storage's directory (created if missing).",
     )
     max_upload_bytes: int = Field(
         default=100 * MIB, ge=1, description="The largest file an upload may carry (413 above)."
