@@ -24,7 +24,15 @@ def open_storage(settings: FilesSettings) -> Storage:
     if settings.files_storage == "s3":
         from .s3 import S3Storage  # noqa: PLC0415 (obstore is loaded only where it is used)
 
-        return S3Storage.from_settings(settings)
+        if not (settings.s3_bucket and settings.s3_access_key_id and settings.s3_secret_access_key):
+            raise ValueError("S3 storage needs its bucket and credentials")  # settings check it
+        return S3Storage(
+            bucket=settings.s3_bucket,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            endpoint=settings.s3_endpoint_url,
+        )
     return LocalStorage(settings.files_local_dir)
 
 

@@ -18,6 +18,7 @@ from .dependencies import FileServiceDep, tickets_of
 from .multipart import read_file_part
 from .names import content_disposition
 from .ranges import parse_range
+from .sniff import SCRIPTABLE_TYPES
 from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
 from .storage import ObjectNotFound
 
@@ -44,19 +45,8 @@ UPLOADED_FILE_LINKS = {
     "DownloadFile": {"operationId": "files-download_file", "parameters": _FILE_ID},
     "DeleteFile": {"operationId": "files-delete_file", "parameters": _FILE_ID},
 }
-# Types a browser would run or render as a document: always served as plain bytes.
-ACTIVE_TYPES = frozenset(
-    {
-        "text/html",
-        "application/xhtml+xml",
-        "image/svg+xml",
-        "text/xml",
-        "application/xml",
-        "text/javascript",
-        "application/javascript",
-    }
-)
-BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The stored type, whichever of FILES_ALLOWED_TYPES it is (or application/octet-stream).
+ANY_BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 
 
 @router.post(
@@ -70,6 +60,7 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
             HTTPStatus.REQUEST_TIMEOUT,
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
         ),
     },
 )
@@ -133,11 +124,8 @@ async def read_file(file_id: uuid.UUID, user: CurrentUser, service: FileServiceD
     "/{file_id:uuid}/content",
     response_class=StreamingResponse,
     responses={
-        200: {"description": "The file", "content": {"application/octet-stream": BINARY}},
-        206: {
-            "description": "The requested range",
-            "content": {"application/octet-stream": BINARY},
-        },
+        200: {"description": "The file", "content": ANY_BINARY},
+        206: {"description": "The requested range", "content": ANY_BINARY},
         **errors(HTTPStatus.NOT_FOUND, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE),
     },
 )
@@ -153,7 +141,7 @@ async def download_file(
     """Download a file, or one range of its bytes. Always as an attachment, never rendered."""
     stored = await service.get(user, file_id)
     byte_range = parse_range(range_header, stored.size)
-    start, end = (0, stored.size) if byte_range is None else (byte_range.start, byte_range.stop)
+    start, end = (0, stored.size) if byte_range is None else (byte_range.start, byte_range.end)
     chunks = service.storage.get(stored.storage_key, start, end)
     try:  # before the response starts: a missing object is still a clean 404
         first = await anext(chunks, b"")
@@ -161,7 +149,7 @@ async def download_file(
         logger.error("file_object_missing", file_id=str(file_id))  # noqa: TRY400
         raise NotFoundError("File") from None
     media_type = stored.content_type
-    if media_type in ACTIVE_TYPES:
+    if media_type in SCRIPTABLE_TYPES:  # a browser would run or render it: plain bytes
         media_type = "application/octet-stream"
     headers = {
         "Content-Disposition": content_disposition(stored.filename),
@@ -172,7 +160,7 @@ async def download_file(
     status_code = HTTPStatus.OK
     if byte_range is not None:
         status_code = HTTPStatus.PARTIAL_CONTENT
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{stored.size}"
+        headers["Content-Range"] = byte_range.content_range(stored.size)
     return StreamingResponse(
         _prepend(first, chunks), status_code=status_code, media_type=media_type, headers=headers
     )

@@ -148,13 +148,15 @@ class FileService:
         ticket = Ticket(owner.id, new_storage_key(), safe_filename(request.filename), request.size)
         seconds = self.settings.s3_direct_upload_seconds
         upload_id, expires_at = tickets.issue(ticket, seconds)
-        url, fields = storage.presigned_post(
+        post = storage.presigned_post(
             ticket.pending_key,
             min_bytes=request.size,
             max_bytes=request.size,
             expires_in_seconds=seconds,
         )
-        return DirectUpload(upload_id=upload_id, url=url, fields=fields, expires_at=expires_at)
+        return DirectUpload(
+            upload_id=upload_id, url=post.url, fields=post.fields, expires_at=expires_at
+        )
 
     async def complete_direct_upload(
         self, owner: Principal, upload_id: str, tickets: Tickets

@@ -53,7 +53,7 @@ class FilesSettings(BaseSettings):
         description="An S3-compatible service's address (MinIO, Ceph, R2...); unset for AWS.",
     )
     s3_region: str = "us-east-1"
-    s3_access_key_id: SecretStr | None = None
+    s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     s3_direct_upload_seconds: int = Field(
         default=900,
@@ -71,8 +71,18 @@ class FilesSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _s3_is_configured(self) -> Self:
-        if self.files_storage == "s3" and not self.s3_bucket:
-            raise ValueError("FILES_STORAGE=s3 needs S3_BUCKET")
+        if self.files_storage == "s3":
+            missing = [
+                name
+                for name, value in (
+                    ("S3_BUCKET", self.s3_bucket),
+                    ("S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                    ("S3_SECRET_ACCESS_KEY", self.s3_secret_access_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"FILES_STORAGE=s3 needs {', '.join(missing)}")
         return self
 
     @property
