@@ -77,7 +77,7 @@ def pack_operations() -> set[tuple[str, str]]:
     """The operations of this bake's packs (main.py mounts them under /api/v1): each pack's
     tests check its own."""
     return {
-        (method, f"/api/v1{route.path}")
+        (method, f"/api/v1{route.path_format}")
         for router in pack_routers()
         for route in router.routes
         if isinstance(route, APIRoute)

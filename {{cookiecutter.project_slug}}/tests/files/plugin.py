@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from {{ cookiecutter.package_name }}.files.storage import Storage
 
 from {{ cookiecutter.package_name }}.files.dependencies import storage_of
+from {{ cookiecutter.package_name }}.files.storage import Storage
 
 _OWN_DIRECTORY = "FILES_TEST_DIRECTORY"
 

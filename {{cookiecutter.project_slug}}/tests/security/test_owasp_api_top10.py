@@ -103,7 +103,7 @@ async def test_alg_none_token_is_refused(client: AsyncClient, user: User) -> Non
     now = utc_now()
     claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access"}
     token = jwt.encode(
-        {**claims, "iat": now, "exp": now + timedelta(minutes=5)}, None, algorithm="none"
+        {**claims, "iat": now, "exp": now + timedelta(minutes=5)}, "", algorithm="none"
     )
 
     response = await client.get(ME, headers=auth(token))

@@ -137,7 +137,7 @@ class TestRejectedTokens:
         now = utc_now()
         claims = {"sub": str(uuid.uuid4()), "jti": str(uuid.uuid4()), "type": "access"}
         token = jwt.encode(
-            {**claims, "iat": now, "exp": now + timedelta(minutes=5)}, None, algorithm="none"
+            {**claims, "iat": now, "exp": now + timedelta(minutes=5)}, "", algorithm="none"
         )
 
         with pytest.raises(InvalidTokenError):

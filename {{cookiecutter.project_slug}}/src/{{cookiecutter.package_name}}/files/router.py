@@ -18,8 +18,8 @@ from .dependencies import FileServiceDep, tickets_of
 from .multipart import read_file_part
 from .names import content_disposition
 from .ranges import parse_range
-from .sniff import SCRIPTABLE_TYPES
 from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
+from .sniff import SCRIPTABLE_TYPES
 from .storage import ObjectNotFound
 
 logger = structlog.get_logger(__name__)
@@ -33,6 +33,7 @@ UPLOAD_BODY = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
+                "additionalProperties": False,
                 "required": [UPLOAD_FIELD],
                 "properties": {UPLOAD_FIELD: {"type": "string", "format": "binary"}},
             }
