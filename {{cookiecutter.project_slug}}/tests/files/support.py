@@ -1,11 +1,16 @@
-"""What the files tests share: file contents of known types, uploads, what storage holds."""
+"""What the files tests share: file contents of known types, uploads, what storage holds,
+and the storage tests' backends and request bodies."""
 
 import os
 import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from httpx import AsyncClient, Response
+
+from {{ cookiecutter.package_name }}.files.storage import Storage
 
 FILES = "/api/v1/files"
 
@@ -54,3 +59,19 @@ def stored_objects(directory: Path) -> list[str]:
         for root, _, names in os.walk(directory)
         for name in names
     )
+
+KEY = "0123456789abcdef0123456789abcdef"
+MiB = 1024 * 1024
+
+
+@dataclass
+class Backend:
+    storage: Storage
+    # Everything stored, partial files and unfinished uploads included.
+    contents: Callable[[], Awaitable[list[str]]]
+
+
+async def chunks_of(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """*data* the way an ASGI server delivers a request body: in small pieces."""
+    for offset in range(0, len(data), size):
+        yield data[offset : offset + size]
