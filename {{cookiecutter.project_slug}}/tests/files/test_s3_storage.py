@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from {{ cookiecutter.package_name }}.files.s3 import S3Storage
-from {{ cookiecutter.package_name }}.files.storage import ObjectNotFound
+from {{ cookiecutter.package_name }}.files.storage import ObjectNotFoundError
 
 from .s3server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, create_bucket, s3_storage
 from .support import chunks_of
@@ -116,7 +116,7 @@ async def test_the_head_of_an_empty_upload_is_empty(s3: S3Storage) -> None:
 
 @pytest.mark.error_path
 async def test_the_head_of_a_missing_upload_raises_object_not_found(s3: S3Storage) -> None:
-    with pytest.raises(ObjectNotFound):
+    with pytest.raises(ObjectNotFoundError):
         await s3.head(PENDING_KEY, 16)
 
 

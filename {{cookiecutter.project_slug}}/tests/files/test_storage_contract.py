@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 import anyio
 import pytest
 
-from {{ cookiecutter.package_name }}.files.storage import ObjectNotFound, Storage
+from {{ cookiecutter.package_name }}.files.storage import ObjectNotFoundError, Storage
 
 from .support import KEY, Backend, MiB, chunks_of
 
@@ -204,7 +204,7 @@ async def test_a_missing_object_has_no_size(storage: Storage) -> None:
 
 @pytest.mark.error_path
 async def test_reading_a_missing_object_raises_object_not_found(storage: Storage) -> None:
-    with pytest.raises(ObjectNotFound) as raised:
+    with pytest.raises(ObjectNotFoundError) as raised:
         await read(storage, KEY)
 
     assert raised.value.key == KEY

@@ -20,7 +20,7 @@ from .names import content_disposition
 from .ranges import parse_range
 from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
 from .sniff import SCRIPTABLE_TYPES
-from .storage import ObjectNotFound
+from .storage import ObjectNotFoundError
 
 logger = structlog.get_logger(__name__)
 
@@ -146,7 +146,7 @@ async def download_file(
     chunks = service.storage.get(stored.storage_key, start, end)
     try:  # before the response starts: a missing object is still a clean 404
         first = await anext(chunks, b"")
-    except ObjectNotFound:
+    except ObjectNotFoundError:
         logger.error("file_object_missing", file_id=str(file_id))  # noqa: TRY400
         raise NotFoundError("File") from None
     media_type = stored.content_type

@@ -25,7 +25,7 @@ import obstore
 from obstore.store import S3Store
 from pydantic import SecretStr
 
-from .storage import ObjectNotFound, check_key, check_range
+from .storage import ObjectNotFoundError, check_key, check_range
 
 if TYPE_CHECKING:
     from obstore import GetOptions, PutResult
@@ -169,13 +169,18 @@ class S3Storage:
         try:
             result = await obstore.get_async(self._store, key, options=options)
         except FileNotFoundError:  # obstore's NotFoundError, which it raises as this builtin
-            raise ObjectNotFound(key) from None
+            raise ObjectNotFoundError(key) from None
         async for chunk in result.stream(min_chunk_size=READ_CHUNK_BYTES):
             yield chunk
 
     async def delete(self, key: str) -> None:
         """Remove the object; a missing key is no error (S3's DELETE succeeds)."""
         await obstore.delete_async(self._store, check_key(key))
+
+    async def move(self, source: str, target: str) -> None:
+        """Move an object to another key, within the bucket (S3 copies it, then deletes the
+        source): how a confirmed direct upload leaves ``pending/``."""
+        await obstore.rename_async(self._store, check_key(source), check_key(target))
 
     async def size(self, key: str) -> int | None:
         """The object's size in bytes (a HEAD request); None when missing."""
@@ -187,10 +192,10 @@ class S3Storage:
 
     async def head(self, key: str, n: int) -> bytes:
         """The object's first *n* bytes (fewer if it is shorter), to sniff the type of a file
-        a browser uploaded directly. Missing key: ObjectNotFound."""
+        a browser uploaded directly. Missing key: ObjectNotFoundError."""
         size = await self.size(key)
         if size is None:
-            raise ObjectNotFound(key)
+            raise ObjectNotFoundError(key)
         if size == 0 or n <= 0:
             return b""
         return b"".join([chunk async for chunk in self.get(key, 0, min(n, size))])

@@ -33,7 +33,7 @@ class StorageError(Exception):
     """Something about a stored object the caller asked for is wrong."""
 
 
-class ObjectNotFound(StorageError):  # noqa: N818 (the name the design gives it)
+class ObjectNotFoundError(StorageError):
     """No object is stored under the key."""
 
     def __init__(self, key: str) -> None:
@@ -51,7 +51,7 @@ class Storage(Protocol):
         ...
 
     def get(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Stream bytes [start, end) (end None: to the end). Missing key: ObjectNotFound."""
+        """Stream bytes [start, end) (end None: to the end). Missing key: ObjectNotFoundError."""
         ...
 
     async def delete(self, key: str) -> None:
@@ -154,7 +154,7 @@ class LocalStorage:
         try:
             file = await anyio.open_file(path, "rb")
         except FileNotFoundError:
-            raise ObjectNotFound(key) from None
+            raise ObjectNotFoundError(key) from None
         async with file:
             await file.seek(start)
             left = None if end is None else end - start
