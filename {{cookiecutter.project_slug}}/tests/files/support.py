@@ -60,6 +60,7 @@ def stored_objects(directory: Path) -> list[str]:
         for name in names
     )
 
+
 KEY = "0123456789abcdef0123456789abcdef"
 MiB = 1024 * 1024
 
