@@ -19,7 +19,8 @@ import secrets
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 # Variables of .env.example whose value is a secret generated per bake.
@@ -49,15 +50,24 @@ def _in_package(path: str, context: dict[str, Any]) -> str:
 def planned_files(
     context: dict[str, Any], manifest: dict[str, Any]
 ) -> Iterator[tuple[str, str | None]]:
-    """Every file the alternatives own, as (path, target): target None means it is removed.
+    """Every file the alternatives own, as (path, target): target None means it is removed,
+    as it is when a pack that is off owns it (a pack's table model per ORM).
 
     Paths are those of the baked project, with the package directory already named.
     """
+    pruned = pruned_paths(context, manifest)
     for rule in manifest["alternatives"]:
         chosen = all(context.get(option) == value for option, value in rule["when"].items())
         for template_path in rule["files"]:
             path = _in_package(template_path, context)
-            yield path, variant_target(path) if chosen else None
+            kept = chosen and not any(_under(path, pattern) for pattern in pruned)
+            yield path, variant_target(path) if kept else None
+
+
+def _under(path: str, pattern: str) -> bool:
+    """Whether *path* is matched by the glob *pattern* or lies in a folder it matches."""
+    candidate = PurePosixPath(path)
+    return any(fnmatchcase(str(c), pattern) for c in (candidate, *candidate.parents))
 
 
 def is_on(value: object) -> bool:

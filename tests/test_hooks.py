@@ -135,6 +135,23 @@ def test_the_manifest_keeps_chosen_files_and_removes_the_others() -> None:
     assert plan == {"src/svc/m@a.py": None, "src/svc/m@b.py": "src/svc/m.py"}
 
 
+@pytest.mark.parametrize(("answer", "kept"), [(True, "src/svc/q/m.py"), (False, None)])
+def test_a_packs_variant_file_goes_with_the_pack(answer: bool, kept: str | None) -> None:
+    """A pack's file that differs by an alternative (its table model per ORM) is the chosen
+    value's only while the pack is on."""
+    manifest = {
+        "alternatives": [
+            {"when": {"orm": "a"}, "files": ["src/{{cookiecutter.package_name}}/q/m@a.py"]},
+        ],
+        "packs": {"use_q": {"paths": ["src/{{cookiecutter.package_name}}/q"]}},
+    }
+    context = {"orm": "a", "use_q": answer, "package_name": "svc"}
+
+    plan = dict(post_gen.planned_files(context, manifest))
+
+    assert plan == {"src/svc/q/m@a.py": kept}
+
+
 @pytest.mark.parametrize(
     ("answer", "pruned"),
     [

@@ -4,7 +4,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from {{ cookiecutter.package_name }}.files.names import MAX_FILENAME_BYTES, content_disposition, safe_filename
+from {{ cookiecutter.package_name }}.files.names import (
+    MAX_FILENAME_BYTES,
+    content_disposition,
+    safe_filename,
+)
 
 
 @pytest.mark.parametrize(

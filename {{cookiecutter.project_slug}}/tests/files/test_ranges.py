@@ -2,7 +2,11 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }}.files.ranges import ByteRange, RangeNotSatisfiableError, parse_range
+from {{ cookiecutter.package_name }}.files.ranges import (
+    ByteRange,
+    RangeNotSatisfiableError,
+    parse_range,
+)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,11 @@ import zlib
 
 import pytest
 
-from {{ cookiecutter.package_name }}.files.sniff import SCRIPTABLE_TYPES, SNIFF_BYTES, sniff_type
+from {{ cookiecutter.package_name }}.files.sniff import (
+    SCRIPTABLE_TYPES,
+    SNIFF_BYTES,
+    sniff_type,
+)
 
 
 def png() -> bytes:

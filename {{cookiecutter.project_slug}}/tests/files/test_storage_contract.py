@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator, Iterable
 import anyio
 import pytest
 
-from {{ cookiecutter.package_name }}.files.storage import ObjectNotFoundError, Storage
+from {{ cookiecutter.package_name }}.files.storage import (
+    ObjectNotFoundError,
+    Storage,
+)
 
 from .support import KEY, Backend, MiB, chunks_of
 
