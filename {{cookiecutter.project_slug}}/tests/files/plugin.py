@@ -1,5 +1,5 @@
 """Every app a test of a files bake builds stores its files in a directory of this test
-process's own, removed at the end of the run."""
+process's own, emptied after each test and removed at the end of the run."""
 
 import os
 import shutil
@@ -8,30 +8,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 
-from {{ cookiecutter.package_name }}.files.dependencies import storage_of
-from {{ cookiecutter.package_name }}.files.storage import Storage
-
-_OWN_DIRECTORY = "FILES_TEST_DIRECTORY"
+# This process's directory (a test may change the environment; this stays).
+_directory = Path()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    global _directory  # noqa: PLW0603 (one per test process, set once)
+    _directory = Path(tempfile.mkdtemp(prefix="files-test-"))
     # Settings read the environment: FILES_LOCAL_DIR holds for every app the tests build.
-    directory = tempfile.mkdtemp(prefix="files-test-")
-    os.environ["FILES_LOCAL_DIR"] = os.environ[_OWN_DIRECTORY] = directory
+    os.environ["FILES_LOCAL_DIR"] = str(_directory)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(os.environ.pop(_OWN_DIRECTORY), ignore_errors=True)
+    shutil.rmtree(_directory, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
 def _empty_files_dir() -> Iterator[None]:
     """Every test starts with no stored objects, whatever the previous one left behind."""
     yield
-    directory = Path(os.environ["FILES_LOCAL_DIR"])
-    for entry in directory.iterdir():
+    for entry in _directory.iterdir():
         if entry.is_dir():
             shutil.rmtree(entry)
         else:
@@ -39,10 +36,5 @@ def _empty_files_dir() -> Iterator[None]:
 
 
 @pytest.fixture
-def file_storage(app: FastAPI) -> Storage:
-    return storage_of(app)
-
-
-@pytest.fixture
 def files_dir() -> Path:
-    return Path(os.environ["FILES_LOCAL_DIR"])
+    return _directory
