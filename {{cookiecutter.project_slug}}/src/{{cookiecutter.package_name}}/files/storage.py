@@ -20,7 +20,7 @@ import anyio.to_thread
 
 # A download is streamed in pieces of this size: big enough to keep thread hops rare, small
 # enough that many concurrent downloads hold little memory.
-READ_CHUNK_BYTES = 256 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
 # An upload arrives in small pieces (~64 KiB from the ASGI server); they are gathered into
 # writes of about this size, one thread hop each.
 WRITE_CHUNK_BYTES = 1024 * 1024
@@ -119,15 +119,20 @@ class LocalStorage:
         renaming = False
         try:
             async with await anyio.open_file(partial, "xb", opener=_private_file) as file:
-                pending = bytearray()
+                # Gathered and joined once per write: growing a bytearray would copy every chunk
+                # twice.
+                pending: list[bytes] = []
+                held = 0
                 async for chunk in chunks:
                     size += len(chunk)
-                    pending += chunk
-                    if len(pending) >= WRITE_CHUNK_BYTES:
-                        await file.write(pending)
+                    pending.append(chunk)
+                    held += len(chunk)
+                    if held >= WRITE_CHUNK_BYTES:
+                        await file.write(b"".join(pending))
                         pending.clear()
+                        held = 0
                 if pending:
-                    await file.write(pending)
+                    await file.write(b"".join(pending))
                 await file.flush()
                 # On disk before the rename makes it visible: a crash leaves no truncated object.
                 await anyio.to_thread.run_sync(os.fsync, file.wrapped.fileno())
