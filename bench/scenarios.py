@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -409,6 +411,9 @@ class FileEndpoints:
         return self.server.name
 
     def upload(self, curl: Curl, label: str, path: Path) -> TransferResult:
+        # The previous transfers' dirty pages written out first: else the kernel may make this
+        # upload's writes wait for them, on one side and not the other.
+        os.sync()
         return curl.upload(
             f"{label}-{self.name}-up",
             self.server.base + self.upload_path,
@@ -486,7 +491,7 @@ class FileTransfers:
             lambda answer: f"{FILES_PATH}/{answer['id']}",
         )
         base = FileEndpoints(baseline, "/upload", lambda _: "/download")
-        curl = Curl(ensure_curl(), bench.work)
+        curl = Curl(ensure_curl(), data)
         ups: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
         downs: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
         try:
@@ -502,6 +507,7 @@ class FileTransfers:
                     log(f"{self.key} {progress}: up {up.brief()}; down {down.brief()}")
         finally:
             baseline.stop()
+            shutil.rmtree(data, ignore_errors=True)  # hundreds of MB, even with --keep
         ok = True
         for direction, results in (("upload", ups), ("download", downs)):
             ok &= self.compare(bench, direction, results["app"], results[baseline.name])
