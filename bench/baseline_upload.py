@@ -30,16 +30,18 @@ BLOCK = 1024 * 1024
 async def upload(request: Request) -> Response:
     out = await anyio.to_thread.run_sync(PARTIAL.open, "wb")
     size = 0
-    pending = bytearray()
+    pending: list[bytes] = []
+    pending_bytes = 0
     try:
         async for chunk in request.stream():
-            pending += chunk
-            if len(pending) >= BLOCK:
-                await anyio.to_thread.run_sync(out.write, bytes(pending))
-                size += len(pending)
-                pending.clear()
-        await anyio.to_thread.run_sync(out.write, bytes(pending))
-        size += len(pending)
+            pending.append(chunk)
+            pending_bytes += len(chunk)
+            if pending_bytes >= BLOCK:
+                await anyio.to_thread.run_sync(out.write, b"".join(pending))
+                size += pending_bytes
+                pending, pending_bytes = [], 0
+        await anyio.to_thread.run_sync(out.write, b"".join(pending))
+        size += pending_bytes
     finally:
         await anyio.to_thread.run_sync(out.close)
     await anyio.to_thread.run_sync(os.replace, PARTIAL, TARGET)
