@@ -6,9 +6,11 @@ httptools --no-access-log``
 
 ``POST /upload`` streams the request body, as it arrives and without parsing it, to a file of
 ``BENCH_UPLOAD_DIR`` and answers 201 with the bytes written; ``GET /download`` streams that file
-back. File I/O is off the event loop as the app's local storage does it: 1 MiB writes and reads,
-each in an anyio worker thread, into a temporary file renamed into place when complete. No
-authentication, multipart parsing, type check, size cap or database row.
+back; ``DELETE /download`` removes it (so no upload pays for freeing the one before). File I/O
+is off the event loop as the app's local storage does it: 1 MiB writes, each in an anyio worker
+thread, into a temporary file synced to disk and renamed into place when complete; 1 MiB reads
+(the app reads 256 KiB at a time). No authentication, multipart parsing, type check, size cap or
+database row.
 """
 
 import os
@@ -42,6 +44,8 @@ async def upload(request: Request) -> Response:
                 pending, pending_bytes = [], 0
         await anyio.to_thread.run_sync(out.write, b"".join(pending))
         size += pending_bytes
+        await anyio.to_thread.run_sync(out.flush)
+        await anyio.to_thread.run_sync(os.fsync, out.fileno())  # on disk, as the app's are
     finally:
         await anyio.to_thread.run_sync(out.close)
     await anyio.to_thread.run_sync(os.replace, PARTIAL, TARGET)
@@ -59,6 +63,11 @@ async def download(request: Request) -> Response:
     )
 
 
+async def remove(request: Request) -> Response:
+    await anyio.to_thread.run_sync(TARGET.unlink, True)
+    return Response(status_code=204)
+
+
 async def _blocks(path: Path) -> AsyncIterator[bytes]:
     source = await anyio.to_thread.run_sync(path.open, "rb")
     try:
@@ -68,4 +77,10 @@ async def _blocks(path: Path) -> AsyncIterator[bytes]:
         await anyio.to_thread.run_sync(source.close)
 
 
-app = Starlette(routes=[Route("/upload", upload, methods=["POST"]), Route("/download", download)])
+app = Starlette(
+    routes=[
+        Route("/upload", upload, methods=["POST"]),
+        Route("/download", download, methods=["GET"]),
+        Route("/download", remove, methods=["DELETE"]),
+    ]
+)

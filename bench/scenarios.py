@@ -490,7 +490,7 @@ class FileTransfers:
             {"Authorization": f"Bearer {login(bench.app)}"},
             lambda answer: f"{FILES_PATH}/{answer['id']}",
         )
-        base = FileEndpoints(baseline, "/upload", lambda _: "/download")
+        base = FileEndpoints(baseline, "/upload", lambda _: "/download", {}, lambda _: "/download")
         curl = Curl(ensure_curl(), data)
         ups: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
         downs: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
