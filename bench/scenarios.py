@@ -444,8 +444,12 @@ class FileEndpoints:
         self.remove(up.answer)
         return up, TransferResult.total(f"{label}-{self.name}-down", results)
 
-    def rss_during_upload(self, curl: Curl, path: Path) -> RssTrace:
-        with sampling_rss(self.server.proc.pid) as trace:
+    def rss_during_upload(self, curl: Curl, path: Path, profiler: Profiler) -> RssTrace:
+        """The resident set while *path* goes up (profiled for its first seconds: --py-spy)."""
+        with (
+            sampling_rss(self.server.proc.pid) as trace,
+            profiler.record(self.server, f"files-{self.name}-large-upload", 3),
+        ):
             up = self.upload(curl, "rss", path)
         self.remove(up.answer)
         log(f"{self.name}: {up.brief()}; resident set {trace.brief()}")
@@ -497,7 +501,10 @@ class FileTransfers:
         try:
             for side in (base, app):  # the first upload loads what it uses (parser, sniffing)
                 side.round_trip(curl, "warm-up", warm_up)
-            rss = {side.name: side.rss_during_upload(curl, large) for side in (app, base)}
+            rss = {
+                side.name: side.rss_during_upload(curl, large, bench.profiler)
+                for side in (app, base)
+            }
             for round_no in range(args.rounds):
                 for side in (base, app) if round_no % 2 == 0 else (app, base):
                     up, down = side.round_trip(curl, f"r{round_no}", file, args.files_downloads)
