@@ -536,7 +536,9 @@ class FileTransfers:
         app_r = sorted(app, key=lambda r: r.mb_per_s)[(len(app) - 1) // 2]
         base_r = sorted(baseline, key=lambda r: r.mb_per_s)[(len(baseline) - 1) // 2]
         ratio = app_r.mb_per_s / base_r.mb_per_s
-        cpu = f" (CPU {base_r.cpu_ms_per_mb / app_r.cpu_ms_per_mb:.2f})"
+        cpu = ""
+        if app_r.cpu_ms_per_mb and base_r.cpu_ms_per_mb:  # none under one clock tick
+            cpu = f" (CPU {base_r.cpu_ms_per_mb / app_r.cpu_ms_per_mb:.2f})"
         ok = ratio >= FILES_RATIO_TARGET
         args = bench.args
         what = "multipart, to" if direction == "upload" else f"x {args.files_downloads}, from"
