@@ -13,17 +13,21 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -306,7 +310,8 @@ def login_form(email: str = USER_EMAIL) -> str:
 
 def packs_of(project: Path) -> set[str]:
     """The add-on packs a bake has (their folders in the package)."""
-    return {pack for pack in ("redis", "realtime") if (project / "src" / PACKAGE / pack).is_dir()}
+    packs = ("redis", "realtime", "files")
+    return {pack for pack in packs if (project / "src" / PACKAGE / pack).is_dir()}
 
 
 def login(app: Server, email: str = USER_EMAIL) -> str:
@@ -581,6 +586,202 @@ class WsClients:
             if line.startswith("BENCH_JSON "):
                 return dict(json.loads(line.removeprefix("BENCH_JSON ")))
         raise RuntimeError(f"ws_clients.py printed no summary:\n{out}{err[-3000:]}")
+
+
+# --------------------------------------------------------------------------------------------
+# File transfers (the file uploads pack)
+# --------------------------------------------------------------------------------------------
+
+MB = 1_000_000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_png(path: Path, size: int) -> Path:
+    """A valid 1x1 PNG of exactly *size* bytes, padded with random bytes in a private ancillary
+    chunk (``raNd``, which readers skip): a file any type sniffing takes for a PNG, of any size."""
+    head = PNG_SIGNATURE + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    tail = _png_chunk(b"IDAT", zlib.compress(b"\0\0")) + _png_chunk(b"IEND", b"")
+    filler = size - len(head) - len(tail) - 12  # the filler chunk's length, type and CRC
+    if not 0 <= filler < 2**31:
+        raise ValueError(f"no PNG of {size} bytes can be made this way")
+    rng = random.Random(size)  # noqa: S311 - filler bytes, not a secret
+    with path.open("wb") as out:
+        out.write(head + struct.pack(">I", filler) + b"raNd")
+        crc = zlib.crc32(b"raNd")
+        left = filler
+        while left:
+            block = rng.randbytes(min(left, 1 << 20))
+            crc = zlib.crc32(block, crc)
+            out.write(block)
+            left -= len(block)
+        out.write(struct.pack(">I", crc) + tail)
+    return path
+
+
+def ensure_curl() -> str:
+    found = shutil.which("curl")
+    if not found:
+        sys.exit("curl is needed to send and fetch files (apt-get install -y curl)")
+    return found
+
+
+@dataclass
+class TransferResult:
+    """One file sent or fetched by curl: the bytes on the wire, curl's own wall time, and the
+    server's CPU time meanwhile (user + system, all threads)."""
+
+    label: str
+    status: int
+    bytes: int
+    seconds: float
+    cpu_seconds: float
+    answer: Any = None  # an upload's JSON answer
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / MB / self.seconds
+
+    @property
+    def cpu_ms_per_mb(self) -> float:
+        return self.cpu_seconds * 1e3 / (self.bytes / MB)
+
+    @classmethod
+    def total(cls, label: str, results: list[TransferResult]) -> TransferResult:
+        """Several transfers as one: their bytes, wall times and CPU times added up."""
+        return cls(
+            label,
+            results[-1].status,
+            sum(r.bytes for r in results),
+            sum(r.seconds for r in results),
+            sum(r.cpu_seconds for r in results),
+        )
+
+    def brief(self) -> str:
+        return (
+            f"{self.mb_per_s:,.0f} MB/s ({self.bytes / MB:,.0f} MB in {self.seconds:.2f} s), "
+            f"server CPU {self.cpu_ms_per_mb:.2f} ms/MB"
+        )
+
+
+@dataclass
+class Curl:
+    """curl on the load core, one file per run: up as a multipart form, or down to /dev/null.
+    ``Expect: 100-continue`` is switched off, so the body follows the headers at once."""
+
+    binary: str
+    work: Path
+    write_out: str = "%{http_code} %{time_total} %{size_upload} %{size_download}"
+
+    def upload(
+        self,
+        label: str,
+        url: str,
+        path: Path,
+        *,
+        media_type: str,
+        headers: dict[str, str],
+        server_pid: int,
+    ) -> TransferResult:
+        """POST *path* as the form's field ``file``; expects 201 and a JSON answer."""
+        answer = self.work / f"{label}.answer.json"
+        options = ["-F", f"file=@{path};type={media_type}", "-o", str(answer)]
+        result = self._run(label, url, options, headers, server_pid, expect=201, sent=True)
+        result.answer = json.loads(answer.read_bytes() or b"null")
+        return result
+
+    def download(
+        self, label: str, url: str, *, headers: dict[str, str], server_pid: int
+    ) -> TransferResult:
+        """GET *url* into /dev/null; expects 200."""
+        return self._run(label, url, ["-o", os.devnull], headers, server_pid, expect=200)
+
+    def _run(
+        self,
+        label: str,
+        url: str,
+        options: list[str],
+        headers: dict[str, str],
+        server_pid: int,
+        *,
+        expect: int,
+        sent: bool = False,
+    ) -> TransferResult:
+        cmd = ["taskset", "-c", LOAD_CORE, self.binary, "-sS", "--max-time", "900"]
+        cmd += ["-H", "Expect:", "-w", self.write_out]
+        for name, value in headers.items():
+            cmd += ["-H", f"{name}: {value}"]
+        cmd += [*options, url]
+        cpu_before = process_cpu_seconds(server_pid)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        cpu_seconds = process_cpu_seconds(server_pid) - cpu_before
+        if proc.returncode:
+            raise RuntimeError(f"curl failed for {label}: {proc.stdout}{proc.stderr}")
+        status, total, uploaded, downloaded = proc.stdout.split()
+        if int(status) != expect:
+            raise RuntimeError(f"{label}: {url} answered {status}, not {expect}")
+        size = float(uploaded if sent else downloaded)
+        return TransferResult(label, int(status), int(size), float(total), cpu_seconds)
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident set now (``VmRSS`` of /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"process {pid} has no VmRSS")
+
+
+@dataclass
+class RssTrace:
+    """A process's resident set, sampled: the first sample before, the last after."""
+
+    samples: list[int] = field(default_factory=list)
+
+    @property
+    def before(self) -> int:
+        return self.samples[0]
+
+    @property
+    def peak(self) -> int:
+        return max(self.samples)
+
+    @property
+    def after(self) -> int:
+        return self.samples[-1]
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.before
+
+    def brief(self) -> str:
+        return (
+            f"+{self.growth / MB:.1f} MB (before {self.before / MB:.1f}, peak "
+            f"{self.peak / MB:.1f}, after {self.after / MB:.1f} MB; {len(self.samples)} samples)"
+        )
+
+
+@contextlib.contextmanager
+def sampling_rss(pid: int, every_s: float = 0.02) -> Iterator[RssTrace]:
+    """*pid*'s resident set, sampled every *every_s* seconds while the block runs."""
+    trace = RssTrace([resident_bytes(pid)])
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every_s):
+            trace.samples.append(resident_bytes(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield trace
+    finally:
+        stop.set()
+        sampler.join()
+        trace.samples.append(resident_bytes(pid))
 
 
 class Profiler:

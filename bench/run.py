@@ -18,7 +18,9 @@ What it does (see bench/README.md for what each figure means):
 5. floods /api/v1/auth/login with one wrk while a second wrk measures /health latency;
    with the WebSockets pack (``--answers use_websockets=yes``), measures /health again while
    1,000 WebSocket clients (bench/ws_clients.py) stay connected to the app, and the pack's room
-   broadcast to those clients against bench/baseline_ws_broadcast.py;
+   broadcast to those clients against bench/baseline_ws_broadcast.py; with the file uploads
+   pack (``use_file_uploads=yes``), sends a 100 MB file up and down with curl, against
+   bench/baseline_upload.py, and watches the app's resident set during a 500 MB upload;
 6. prints a table (raw figures, ratio, target, PASS/MISS), kills the servers, drops the database.
 
 The servers' stdout (the app's JSON log lines, one per request) goes to /dev/null unless
@@ -116,6 +118,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--ws-window", type=int, default=8, help="publishing connections during the burst"
+    )
+    parser.add_argument(
+        "--files-mb", type=int, default=100, help="the file sent up and down (file uploads pack)"
+    )
+    parser.add_argument(
+        "--files-downloads", type=int, default=5, help="downloads of that file per round (total)"
+    )
+    parser.add_argument(
+        "--files-rss-mb", type=int, default=500, help="the upload the resident set is watched in"
     )
     parser.add_argument("--skip-tests", action="store_true", help="do not time the baked tests")
     parser.add_argument(
@@ -230,6 +241,10 @@ def main() -> int:
                 report["redis"] = {"url": args.redis_url, "prefix": prefix}
             if "realtime" in packs:  # the clients all sign in as the benchmark user
                 extra += [("WS_MAX_CONNECTIONS_PER_USER", str(args.ws_clients))]
+            if "files" in packs:  # on the run's disk, and large enough for the largest upload
+                largest = max(args.files_mb, args.files_rss_mb) + 100
+                extra += [("FILES_LOCAL_DIR", str(work / "files"))]
+                extra += [("MAX_UPLOAD_BYTES", str(largest * 1_000_000))]
             flags = UVICORN_FLAGS + (WS_FLAGS if "realtime" in packs else [])
             app_env = app_environment(
                 env, db_url, auth_rate_limit=args.auth_rate_limit, extra=extra
@@ -275,6 +290,7 @@ def main() -> int:
                 start=start,
                 project=project,
                 ws_clients=WsClients(project / ".venv" / "bin" / "python", args.ws_clients),
+                work=work,
                 rows=rows,
                 report=report,
             )

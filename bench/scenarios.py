@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -21,20 +23,28 @@ from typing import Any
 from harness import (
     ADMIN_EMAIL,
     BENCH_DIR,
+    MB,
     BroadcastResult,
+    Curl,
     Profiler,
     Row,
+    RssTrace,
     Server,
+    TransferResult,
     Wrk,
     WsClients,
     cpu_ratio,
     create_admin,
+    ensure_curl,
+    http_json,
     log,
     login,
     login_form,
     measure_pair,
     median_result,
+    sampling_rss,
     spread,
+    write_png,
 )
 
 # Targets of the issues.
@@ -44,11 +54,17 @@ CACHED_ITEM_RATIO_TARGET = 1.0
 FLOOD_P99_TARGET_MS = 50.0
 WS_BROADCAST_RATIO_TARGET = 0.80
 WS_DELIVERY_P99_TARGET_MS = 50.0
+FILES_RATIO_TARGET = 0.80
+FILES_RSS_GROWTH_TARGET_MB = 50.0
 
 # The WebSockets pack's endpoints.
 WS_PATH = "/api/v1/ws"
 WS_ROOM = "bench"
 WS_PUBLISH_PATH = f"/api/v1/realtime/rooms/{WS_ROOM}/messages"
+
+# The file uploads pack's endpoints, and the type of the benchmark's files.
+FILES_PATH = "/api/v1/files"
+FILE_TYPE = "image/png"
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class Bench:
     start: Callable[..., Server]
     project: Path
     ws_clients: WsClients
+    work: Path  # the run's temporary directory (deleted at the end unless --keep)
     rows: list[Row] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     _admin_created: bool = False
@@ -378,6 +395,185 @@ def login_flood(bench: Bench) -> bool:
     return ok
 
 
+@dataclass(frozen=True)
+class FileEndpoints:
+    """Where a server takes a file and gives it back: the app's files API, or the baseline's
+    two routes."""
+
+    server: Server
+    upload_path: str
+    download_path: Callable[[Any], str]  # from the upload's JSON answer
+    headers: dict[str, str] = field(default_factory=dict)
+    delete_path: Callable[[Any], str] | None = None  # where uploads pile up: removed after use
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    def upload(self, curl: Curl, label: str, path: Path) -> TransferResult:
+        # The previous transfers' dirty pages written out first: else the kernel may make this
+        # upload's writes wait for them, on one side and not the other.
+        os.sync()
+        return curl.upload(
+            f"{label}-{self.name}-up",
+            self.server.base + self.upload_path,
+            path,
+            media_type=FILE_TYPE,
+            headers=self.headers,
+            server_pid=self.server.proc.pid,
+        )
+
+    def round_trip(
+        self, curl: Curl, label: str, path: Path, downloads: int = 1
+    ) -> tuple[TransferResult, TransferResult]:
+        """Upload *path*, download what was stored *downloads* times (the total counts: one
+        download from the page cache can take a few tens of milliseconds), remove it."""
+        up = self.upload(curl, label, path)
+        url = self.server.base + self.download_path(up.answer)
+        results = []
+        for _ in range(downloads):
+            down = curl.download(
+                f"{label}-{self.name}-down",
+                url,
+                headers=self.headers,
+                server_pid=self.server.proc.pid,
+            )
+            if down.bytes != up.answer["size"]:
+                raise RuntimeError(f"{label}: {down.bytes} bytes came back of {up.answer['size']}")
+            results.append(down)
+        self.remove(up.answer)
+        return up, TransferResult.total(f"{label}-{self.name}-down", results)
+
+    def rss_during_upload(self, curl: Curl, path: Path, profiler: Profiler) -> RssTrace:
+        """The resident set while *path* goes up (profiled for its first seconds: --py-spy)."""
+        with (
+            sampling_rss(self.server.proc.pid) as trace,
+            profiler.record(self.server, f"files-{self.name}-large-upload", 3),
+        ):
+            up = self.upload(curl, "rss", path)
+        self.remove(up.answer)
+        log(f"{self.name}: {up.brief()}; resident set {trace.brief()}")
+        return trace
+
+    def remove(self, answer: Any) -> None:
+        if self.delete_path is not None:
+            url = self.server.base + self.delete_path(answer)
+            status, body = http_json("DELETE", url, headers=self.headers)
+            if status != 204:
+                raise RuntimeError(f"{url} answered {status}: {body}")
+
+
+@dataclass(frozen=True)
+class FileTransfers:
+    """The pack's upload and download of one file (``--files-mb``) against bare Starlette
+    streaming the same multipart body to the same disk and back (bench/baseline_upload.py), with
+    the same client (curl on the load core); then each server's resident set while a larger
+    file (``--files-rss-mb``) goes up."""
+
+    key: str
+    pack: str = "files"
+
+    def __call__(self, bench: Bench) -> bool:
+        args = bench.args
+        data = bench.work / "upload-files"
+        (data / "baseline").mkdir(parents=True, exist_ok=True)
+        warm_up = write_png(data / "warm-up.png", MB)
+        file = write_png(data / "file.png", args.files_mb * MB)
+        large = write_png(data / "large.png", args.files_rss_mb * MB)
+        baseline = bench.start(
+            "upload",
+            ["--app-dir", str(BENCH_DIR), "baseline_upload:app"],
+            cwd=BENCH_DIR,
+            env={**bench.env, "BENCH_UPLOAD_DIR": str(data / "baseline")},
+            probe_path="/download",  # 404 until an upload: it is serving
+        )
+        app = FileEndpoints(
+            bench.app,
+            FILES_PATH,
+            lambda answer: f"{FILES_PATH}/{answer['id']}/content",
+            {"Authorization": f"Bearer {login(bench.app)}"},
+            lambda answer: f"{FILES_PATH}/{answer['id']}",
+        )
+        base = FileEndpoints(baseline, "/upload", lambda _: "/download", {}, lambda _: "/download")
+        curl = Curl(ensure_curl(), data)
+        ups: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
+        downs: dict[str, list[TransferResult]] = {"app": [], baseline.name: []}
+        try:
+            for side in (base, app):  # the first upload loads what it uses (parser, sniffing)
+                side.round_trip(curl, "warm-up", warm_up)
+            rss = {
+                side.name: side.rss_during_upload(curl, large, bench.profiler)
+                for side in (app, base)
+            }
+            for round_no in range(args.rounds):
+                for side in (base, app) if round_no % 2 == 0 else (app, base):
+                    up, down = side.round_trip(curl, f"r{round_no}", file, args.files_downloads)
+                    ups[side.name].append(up)
+                    downs[side.name].append(down)
+                    progress = f"round {round_no + 1}/{args.rounds} {side.name}"
+                    log(f"{self.key} {progress}: up {up.brief()}; down {down.brief()}")
+        finally:
+            baseline.stop()
+            shutil.rmtree(data, ignore_errors=True)  # hundreds of MB, even with --keep
+        ok = True
+        for direction, results in (("upload", ups), ("download", downs)):
+            ok &= self.compare(bench, direction, results["app"], results[baseline.name])
+        ok &= self.memory(bench, rss["app"], rss[baseline.name])
+        bench.report[self.key] = {
+            "upload": {name: [vars(r) for r in results] for name, results in ups.items()},
+            "download": {name: [vars(r) for r in results] for name, results in downs.items()},
+            "rss_bytes": {name: trace.samples for name, trace in rss.items()},
+        }
+        return ok
+
+    def compare(
+        self,
+        bench: Bench,
+        direction: str,
+        app: list[TransferResult],
+        baseline: list[TransferResult],
+    ) -> bool:
+        app_r = sorted(app, key=lambda r: r.mb_per_s)[(len(app) - 1) // 2]
+        base_r = sorted(baseline, key=lambda r: r.mb_per_s)[(len(baseline) - 1) // 2]
+        ratio = app_r.mb_per_s / base_r.mb_per_s
+        cpu = ""
+        if app_r.cpu_ms_per_mb and base_r.cpu_ms_per_mb:  # none under one clock tick
+            cpu = f" (CPU {base_r.cpu_ms_per_mb / app_r.cpu_ms_per_mb:.2f})"
+        ok = ratio >= FILES_RATIO_TARGET
+        args = bench.args
+        what = "multipart, to" if direction == "upload" else f"x {args.files_downloads}, from"
+        bench.rows.append(
+            Row(
+                f"file {direction}, {args.files_mb:,} MB {what} the same disk, vs bare "
+                "Starlette (MB/s)",
+                app_r.brief(),
+                base_r.brief(),
+                f"{ratio:.2f}{cpu}",
+                f">= {FILES_RATIO_TARGET:.2f}",
+                "PASS" if ok else "MISS",
+            )
+        )
+        return ok
+
+    def memory(self, bench: Bench, app: RssTrace, baseline: RssTrace) -> bool:
+        ok = app.growth / MB < FILES_RSS_GROWTH_TARGET_MB
+        bench.rows.append(
+            Row(
+                f"resident set growth during a {bench.args.files_rss_mb:,} MB upload "
+                "(peak VmRSS - before, every 20 ms)",
+                app.brief(),
+                f"bare Starlette +{baseline.growth / MB:.1f} MB",
+                "",
+                f"< {FILES_RSS_GROWTH_TARGET_MB:.0f} MB",
+                "PASS" if ok else "MISS",
+            )
+        )
+        return ok
+
+
+FILES = FileTransfers(key="files")
+
+
 # In the order they run; ``--only`` picks by key.
 SCENARIOS: dict[str, Callable[[Bench], bool]] = {
     HEALTH.key: HEALTH,
@@ -386,4 +582,5 @@ SCENARIOS: dict[str, Callable[[Bench], bool]] = {
     CACHED_ITEMS.key: CACHED_ITEMS,
     "flood": login_flood,
     WS_BROADCAST.key: WS_BROADCAST,
+    FILES.key: FILES,
 }
