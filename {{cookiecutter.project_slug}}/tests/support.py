@@ -4,6 +4,7 @@ Tests import these from here; ``conftest.py`` holds only fixtures.
 """
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -77,6 +78,14 @@ async def login(client: AsyncClient, email: str, password: str = DEFAULT_PASSWOR
 async def bearer(client: AsyncClient, user: User) -> dict[str, str]:
     tokens = await login(client, user.email)
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def free_port() -> int:
+    """A port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 async def eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:

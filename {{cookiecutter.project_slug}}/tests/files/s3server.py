@@ -6,7 +6,6 @@ tests read back (objects, unfinished multipart uploads) is what an S3 client wou
 """
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.files.s3 import S3Storage
 
+from ..support import free_port
+
 REGION = "us-east-1"
 ACCESS_KEY_ID = "moto-access-key"
 SECRET_ACCESS_KEY = SecretStr("moto-secret-key")
 STARTUP_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _wait_until_up(process: "subprocess.Popen[bytes]", url: str) -> bool:
@@ -51,7 +45,7 @@ def _wait_until_up(process: "subprocess.Popen[bytes]", url: str) -> bool:
 def moto_server() -> Iterator[str]:
     """Run moto's S3 server on a free loopback port; yield its URL (http://127.0.0.1:port)."""
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

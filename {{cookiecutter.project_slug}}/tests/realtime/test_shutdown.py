@@ -4,7 +4,6 @@
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,11 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.security import TokenCodec, TokenType
 from {{ cookiecutter.package_name }}.features.users.models import User
 
-from ..support import TEST_JWT_SECRET
+from ..support import TEST_JWT_SECRET, free_port
 from .support import PATH, closed_with, next_frame, opened
 
 GRACE_SECONDS = 8  # the image's UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN
 SERVICE_RESTART = 1012
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_sigterm_closes_the_connections_and_the_process_exits_in_time(
