@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -330,6 +331,19 @@ def test_pairwise_variants_cover_every_pair_of_values() -> None:
 
     assert pairs(chosen) == pairs(VARIANTS)
     assert len(chosen) < len(VARIANTS)
+
+
+@pytest.mark.parametrize(("options", "smallest"), [(3, 4), (4, 5), (6, 6)])
+def test_the_pairwise_set_is_as_small_as_pairs_allow(options: int, smallest: int) -> None:
+    """With yes/no options, the smallest sets that hold every pair have 4 variants for 3
+    options, 5 for 4 and 6 for 5 to 10 (covering arrays of strength 2); greedy alone takes
+    one more for the template's six."""
+    config: dict[str, Any] = {f"o{n}": ["a", "b"] for n in range(options)}
+
+    chosen = pairwise_variants(config)
+
+    assert len(chosen) == smallest
+    assert chosen[0] == {option: "a" for option in config}
 
 
 def test_a_constraint_removes_its_combinations_from_the_matrix() -> None:
