@@ -107,3 +107,35 @@ async def _login(port: int, email: str) -> str:
     async with AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         tokens = await login(client, email)
     return str(tokens["access_token"])
+
+
+@pytest.mark.error_path
+async def test_an_upload_storage_cannot_take_is_a_503_and_leaves_no_row(
+    client: AsyncClient, user_headers: dict[str, str], files_dir: Path, engine: AsyncEngine
+) -> None:
+    """The storage fails (here its directory for partial files is gone and a file stands in its
+    way, as a full or broken disk would fail): the client is told to try later."""
+    partial = files_dir / ".partial"
+    partial.rmdir()
+    partial.write_bytes(b"")
+
+    response = await upload(client, user_headers, png())
+
+    assert response.status_code == 503
+    assert_envelope(response.json(), "STORAGE_UNAVAILABLE")
+    assert await count_files(engine) == 0
+
+
+@pytest.mark.error_path
+async def test_a_download_storage_cannot_serve_is_a_503(
+    client: AsyncClient, user_headers: dict[str, str], files_dir: Path
+) -> None:
+    file_id = (await upload(client, user_headers, png())).json()["id"]
+    (stored,) = stored_objects(files_dir)
+    (files_dir / stored).unlink()
+    (files_dir / stored).mkdir()  # unreadable as a file
+
+    response = await client.get(f"{FILES}/{file_id}/content", headers=user_headers)
+
+    assert response.status_code == 503
+    assert_envelope(response.json(), "STORAGE_UNAVAILABLE")

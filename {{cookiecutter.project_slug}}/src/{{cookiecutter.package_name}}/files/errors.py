@@ -43,3 +43,11 @@ class DirectUploadsUnavailableError(AppError):
 class InvalidDirectUploadError(AppError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "INVALID_DIRECT_UPLOAD"
+
+
+class StorageUnavailableError(AppError):
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "STORAGE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("File storage is unavailable; try again later")

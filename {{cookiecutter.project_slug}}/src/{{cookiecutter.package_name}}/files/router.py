@@ -19,6 +19,7 @@ from .multipart import read_file_part
 from .names import content_disposition
 from .ranges import parse_range
 from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
+from .service import storage_errors
 from .sniff import SCRIPTABLE_TYPES
 from .storage import ObjectNotFoundError
 
@@ -145,7 +146,8 @@ async def download_file(
     start, end = (0, stored.size) if byte_range is None else (byte_range.start, byte_range.end)
     chunks = service.storage.get(stored.storage_key, start, end)
     try:  # before the response starts: a missing object is still a clean 404
-        first = await anext(chunks, b"")
+        with storage_errors():
+            first = await anext(chunks, b"")
     except ObjectNotFoundError:
         logger.error("file_object_missing", file_id=str(file_id))  # noqa: TRY400
         raise NotFoundError("File") from None

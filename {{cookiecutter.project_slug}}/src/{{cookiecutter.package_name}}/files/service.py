@@ -11,13 +11,16 @@ its contents; an object a failed delete leaves behind is logged with its key
 """
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
-from ..core.errors import NotFoundError
+from ..core.errors import AppError, NotFoundError
 from ..core.pagination import PageParams
 from ..features.auth.principals import Principal
 from ..features.users.models import Role
@@ -27,6 +30,7 @@ from .errors import (
     EmptyFileError,
     FileTooLargeError,
     InvalidDirectUploadError,
+    StorageUnavailableError,
     UnsupportedFileTypeError,
 )
 from .models import StoredFile
@@ -36,7 +40,7 @@ from .repository import FileRepository
 from .schemas import DirectUpload, DirectUploadRequest
 from .settings import FilesSettings
 from .sniff import SNIFF_BYTES, sniff_type
-from .storage import Storage
+from .storage import ObjectNotFoundError, Storage
 
 if TYPE_CHECKING:
     from .s3 import S3Storage
@@ -47,6 +51,20 @@ logger = structlog.get_logger(__name__)
 def new_storage_key() -> str:
     """An object's name: random, and never anything a client sent."""
     return uuid.uuid4().hex
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """A failure of the storage itself (a full disk, S3 unreachable) is a 503 in the envelope;
+    what the request did (a refused upload, a client gone, a body too large or too slow) and a
+    missing object pass through as they are."""
+    try:
+        yield
+    except (AppError, HTTPException, ClientDisconnect, ObjectNotFoundError):
+        raise
+    except Exception as exc:
+        logger.exception("file_storage_failed")
+        raise StorageUnavailableError from exc
 
 
 def allowed_type(head: bytes, allowed: list[str]) -> str:
@@ -114,7 +132,8 @@ class FileService:
             max_bytes=self.settings.max_upload_bytes,
             allowed=self.settings.files_allowed_types,
         )
-        size = await self.storage.put(key, aiter(checked))
+        with storage_errors():
+            size = await self.storage.put(key, aiter(checked))
         filename = safe_filename(part.filename)
         return await self._record(owner, key, filename, checked.decided_type, size)
 
@@ -163,12 +182,14 @@ class FileService:
     ) -> StoredFile:
         storage = self._s3()
         ticket = tickets.read(upload_id, owner.id)
-        size = await storage.size(ticket.pending_key)
+        with storage_errors():
+            size = await storage.size(ticket.pending_key)
         if size is None:
             raise InvalidDirectUploadError("Nothing was uploaded for this upload id")
         try:
-            content_type = await self._checked_pending(storage, ticket, size)
-            await storage.move(ticket.pending_key, ticket.key)
+            with storage_errors():
+                content_type = await self._checked_pending(storage, ticket, size)
+                await storage.move(ticket.pending_key, ticket.key)
         except BaseException:
             await self._remove_object(ticket.pending_key)
             raise
