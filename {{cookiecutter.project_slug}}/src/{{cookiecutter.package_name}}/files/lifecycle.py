@@ -7,16 +7,14 @@ import asyncio
 import uuid
 import weakref
 
-import structlog
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ..core.base import col
 from ..features.users.models import User
 from .models import StoredFile
+from .service import remove_object
 from .storage import Storage
-
-logger = structlog.get_logger(__name__)
 
 _KEYS = "files.keys_of_deleted_users"
 
@@ -35,10 +33,7 @@ class _ObjectRemover:
 
     async def _remove(self, keys: list[str]) -> None:
         for key in keys:
-            try:
-                await self.storage.delete(key)
-            except Exception:
-                logger.exception("file_object_left_behind", storage_key=key)
+            await remove_object(self.storage, key)
 
 
 # The remover of each app's engine; an app's entry leaves with its engine.

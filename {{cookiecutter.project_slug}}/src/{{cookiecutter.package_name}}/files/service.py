@@ -230,12 +230,16 @@ class FileService:
         return cast("S3Storage", self.storage)
 
     async def _remove_object(self, key: str) -> None:
-        """Remove an object whose row is gone (or never was); if storage fails, the row's fate
-        stands and the object's key is logged."""
-        try:
-            await self.storage.delete(key)
-        except Exception:
-            logger.exception("file_object_left_behind", storage_key=key)
+        await remove_object(self.storage, key)
+
+
+async def remove_object(storage: Storage, key: str) -> None:
+    """Remove an object whose row is gone (or never was); if storage fails, the row's fate
+    stands and the object's key is logged."""
+    try:
+        await storage.delete(key)
+    except Exception:
+        logger.exception("file_object_left_behind", storage_key=key)
 
 
 def _owner_scope(user: Principal) -> uuid.UUID | None:
