@@ -106,7 +106,8 @@ def _smallest_pairwise(candidates: list[Variant]) -> list[Variant]:
     pairs = [_pairs(v) for v in candidates]
     everything = set().union(*pairs)
     best = _greedy(pairs, everything)
-    while (smaller := _cover(pairs, everything - pairs[0], [0], len(best) - 1)) is not None:
+    most = max(len(p) for p in pairs)  # what one variant can cover, for the search's bound
+    while (smaller := _cover(pairs, most, everything - pairs[0], [0], len(best) - 1)) is not None:
         best = smaller
     return [candidates[i] for i in best]
 
@@ -124,17 +125,16 @@ def _greedy(pairs: list[set[_Pair]], everything: set[_Pair]) -> list[int]:
 
 
 def _cover(
-    pairs: list[set[_Pair]], uncovered: set[_Pair], chosen: list[int], size: int
+    pairs: list[set[_Pair]], most: int, uncovered: set[_Pair], chosen: list[int], size: int
 ) -> list[int] | None:
     """*chosen* extended to at most *size* variants covering *uncovered*, or None."""
     if not uncovered:
         return chosen
-    most = max(len(p) for p in pairs)
     if len(chosen) >= size or len(uncovered) > (size - len(chosen)) * most:
         return None
     hardest = min(uncovered, key=lambda pair: sum(pair in p for p in pairs))
     for i in (i for i, p in enumerate(pairs) if hardest in p):
-        found = _cover(pairs, uncovered - pairs[i], [*chosen, i], size)
+        found = _cover(pairs, most, uncovered - pairs[i], [*chosen, i], size)
         if found is not None:
             return found
     return None
