@@ -21,10 +21,10 @@ from typing import Any
 import jwt
 
 from .errors import InvalidDirectUploadError
+from .storage import PENDING_PREFIX
 
 AUDIENCE = "files:direct-upload"
 ALGORITHM = "HS256"
-PENDING = "pending/"
 
 
 def ticket_key(jwt_secret: str) -> bytes:
@@ -42,7 +42,7 @@ class Ticket:
 
     @property
     def pending_key(self) -> str:
-        return PENDING + self.key
+        return PENDING_PREFIX + self.key
 
 
 class Tickets:
