@@ -6,6 +6,7 @@ Cookiecutter imports this module because ``cookiecutter.json`` lists its filters
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.utils import simple_filter
@@ -92,3 +93,11 @@ def refuse_bad_answers(answers: Mapping[str, object]) -> str:
     if found:
         raise FailedHookException(f"ERROR: {found[0]}")
     return "yes"
+
+
+@simple_filter
+def template_dir(_: object) -> str:
+    """The template's own directory, absolute: where the post-gen hook finds the commit a plain
+    cookiecutter bake came from (cookiecutter's ``_repo_dir`` is relative when the template was
+    named by a relative path, and the hook runs in the project directory)."""
+    return str(Path(__file__).resolve().parent)

@@ -8,6 +8,10 @@ Three kinds of files differ between bakes (cookiecutter.json's ``_manifest``):
 - the lock: one per distinct set of dependencies in ``uv-locks/``, named by that set's key
   (``dependency_key`` of the baked pyproject.toml), becomes ``uv.lock``.
 
+Then it writes ``.env`` (generated secrets live there only, gitignored) and, for a bake by plain
+cookiecutter from a git checkout, the ``.cruft.json`` record that ``cruft check``/``cruft update``
+read (``cruft create`` writes its own).
+
 Importable for unit tests: the only Jinja is inside the string literal that ``main`` parses.
 Offline and deterministic apart from the secrets themselves.
 """
@@ -17,6 +21,8 @@ import json
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
@@ -160,12 +166,72 @@ def write_env_file(project_dir: Path) -> None:
     env_file.chmod(0o600)
 
 
+# cookiecutter's abbreviations for hosted templates, as the record must name a URL git can clone.
+ABBREVIATIONS = {
+    "gh:": "https://github.com/{}.git",
+    "gl:": "https://gitlab.com/{}.git",
+    "bb:": "https://bitbucket.org/{}",
+}
+UPDATE_RECORD = ".cruft.json"
+
+
+def template_url(template: str, checkout_dir: str) -> str:
+    """Where the template came from, as git can clone it again: an abbreviation expanded, a
+    URL as given, a local template by the absolute path of its checkout."""
+    for prefix, url in ABBREVIATIONS.items():
+        if template.startswith(prefix):
+            return url.format(template.removeprefix(prefix))
+    if "://" in template or template.startswith("git@"):
+        return template
+    return checkout_dir
+
+
+def update_record(context: dict[str, Any], url: str, commit: str) -> dict[str, Any]:
+    """The record ``cruft update`` reads: the template, its commit, and the answers (the
+    template's private entries are read again from the template at update time)."""
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    return {
+        "template": url,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": url, "_commit": commit}},
+        "directory": None,
+    }
+
+
+def write_update_record(project_dir: Path, context: dict[str, Any]) -> None:
+    """Record the template and commit of a plain cookiecutter bake, so that ``cruft update``
+    can bring it up to date. Under cruft (its context has ``_commit``) cruft writes the record
+    itself; a template that is not a git checkout has no commit to record."""
+    if "_commit" in context or not context.get("__template_dir"):
+        return
+    checkout_dir = str(context["__template_dir"])  # absolute (local_extensions.template_dir)
+    found = subprocess.run(
+        ["git", "-C", checkout_dir, "rev-parse", "--verify", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        print(
+            f"note: {checkout_dir} is not a git checkout, so the bake records no template commit; "
+            "bake with `uvx cruft create <template URL>` to be able to update it.",
+            file=sys.stderr,
+        )
+        return
+    url = template_url(str(context.get("_template", checkout_dir)), checkout_dir)
+    record = update_record(context, url, found.stdout.strip())
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    (project_dir / UPDATE_RECORD).write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     context = json.loads(r"""{{ cookiecutter | tojson }}""")
     project_dir = Path.cwd()
     apply_manifest(project_dir, context)
     place_lock(project_dir, context)
     write_env_file(project_dir)
+    write_update_record(project_dir, context)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+"""A baked project follows the template: baked by cruft at an earlier commit of this repository,
+committed and changed as a user would, then updated to the current commit, it takes every change
+of the template cleanly (no ``.rej``, no conflict) and keeps the user's.
+
+"The current commit" is this checkout's HEAD: cruft clones the template, so uncommitted changes
+are not part of the update. The regular run updates one variant (every pack on) from
+``UPDATE_FROM`` and proves the result equals a fresh bake with the user's change applied, file by
+file; with ``--update-checks`` it also runs the updated project's own checks. The nightly
+workflow runs each variant from the previous release tag (``--update-from``) with the checks.
+"""
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts.variants import TEMPLATE_DIR, Variant, variant_id
+
+from .support import run, selected_variants
+
+pytestmark = pytest.mark.slow
+
+# The last commit of the sessions before projects recorded their template: the oldest commit a
+# project can have been baked from with `cruft create`, and what the regular run updates from.
+UPDATE_FROM = "f95b40dd0d187f547785a3a8897c4bdc449ff55f"
+# The regular run's variant: every pack on, so every owned path and seam takes part.
+EVERY_PACK: Variant = {"use_redis": "yes", "use_websockets": "yes", "use_file_uploads": "yes"}
+ANSWERS = {"project_name": "Orders API", "description": "Orders, as a user baked them."}
+# Git as a user's clone has it; no global configuration is read.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "A User",
+    "GIT_AUTHOR_EMAIL": "user@example.com",
+    "GIT_COMMITTER_NAME": "A User",
+    "GIT_COMMITTER_EMAIL": "user@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+CRUFT = [sys.executable, "-m", "cruft"]
+# What is not compared: git's own data, and the files that are the clone's own (secrets) or
+# record where it came from (the cruft record names the commit, checked on its own).
+NOT_COMPARED = {".git", ".env", ".cruft.json"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "update_variant" in metafunc.fixturenames:
+        spec = metafunc.config.getoption("variants")
+        variants = [EVERY_PACK] if spec == "pairwise" else selected_variants(spec)
+        metafunc.parametrize("update_variant", variants, ids=variant_id)
+
+
+def git(project: Path, *arguments: str) -> str:
+    return run(["git", *arguments], project, env=GIT_ENV).stdout.strip()
+
+
+def resolve(ref: str) -> str:
+    """The full commit *ref* names in this repository, or a failure that says what is missing
+    (a shallow clone lacks the earlier commits: clone with its history)."""
+    found = subprocess.run(  # noqa: S603 - the test's own command
+        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        pytest.fail(f"{ref} is not a commit of {TEMPLATE_DIR} (a shallow clone?): {found.stderr}")
+    return found.stdout.strip()
+
+
+def cruft_create(output: Path, commit: str, answers: dict[str, str]) -> Path:
+    """Bake the template at *commit* as a user does with cruft. ``--skip .env``: projects baked
+    before the template declared it (pyproject's ``[tool.cruft]``) need it on the command line."""
+    output.mkdir(parents=True)
+    run(
+        [
+            *CRUFT,
+            "create",
+            str(TEMPLATE_DIR),
+            "--checkout",
+            commit,
+            "--no-input",
+            "--output-dir",
+            str(output),
+            "--extra-context",
+            json.dumps(answers),
+            "--skip",
+            ".env",
+        ],
+        output,
+    )
+    (project,) = output.iterdir()
+    return project
+
+
+def change_as_a_user(project: Path) -> None:
+    """Edits a team makes: its own words at the top of the README, its own description in
+    pyproject.toml (a file the template also changes, elsewhere)."""
+    readme = project / "README.md"
+    title, rest = readme.read_text(encoding="utf-8").split("\n", 1)
+    readme.write_text(f"{title}\n\nOwned by the orders team.\n{rest}", encoding="utf-8")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    line = f'description = "{ANSWERS["description"]}"'
+    assert line in text, "the bake's description line moved: update change_as_a_user"
+    pyproject.write_text(text.replace(line, 'description = "Orders: ours now."'), encoding="utf-8")
+
+
+def files_of(project: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and not NOT_COMPARED & set(path.relative_to(project).parts)
+    }
+
+
+@pytest.fixture
+def update_from(pytestconfig: pytest.Config) -> str:
+    return resolve(pytestconfig.getoption("update_from") or UPDATE_FROM)
+
+
+def test_an_update_keeps_the_users_change_and_takes_the_templates(
+    update_variant: Variant,
+    update_from: str,
+    tmp_path: Path,
+    pytestconfig: pytest.Config,
+    update_checks: Callable[[Path], None],
+) -> None:
+    answers = {**ANSWERS, **update_variant}
+    current = resolve("HEAD")
+    project = cruft_create(tmp_path / "old", update_from, answers)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Bake")
+    change_as_a_user(project)
+    git(project, "commit", "--quiet", "--all", "--message", "Our changes")
+
+    run([*CRUFT, "update", "--checkout", current, "--skip-apply-ask"], project, env=GIT_ENV)
+
+    left = [str(path.relative_to(project)) for path in project.rglob("*.rej")]
+    assert not left, f"the update left rejected hunks: {left}"
+    conflicted = git(project, "diff", "--name-only", "--diff-filter=U")
+    assert not conflicted, f"the update left conflicts in {conflicted}"
+    record = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["commit"] == current
+    run([*CRUFT, "check"], project)  # cruft agrees it is up to date
+
+    fresh = cruft_create(tmp_path / "fresh", current, answers)
+    change_as_a_user(fresh)
+    updated, expected = files_of(project), files_of(fresh)
+    assert sorted(updated) == sorted(expected)
+    differing = [name for name in expected if updated[name] != expected[name]]
+    assert not differing, f"after the update these differ from a fresh bake: {differing}"
+    update_checks(project)
+
+
+def test_an_update_with_nothing_new_changes_nothing(tmp_path: Path) -> None:
+    current = resolve("HEAD")
+    project = cruft_create(tmp_path / "now", current, ANSWERS)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Bake")
+
+    result = run([*CRUFT, "update", "--checkout", current, "--skip-apply-ask"], project)
+
+    assert "already up to date" in result.stdout
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_an_update_refuses_a_project_with_uncommitted_changes(tmp_path: Path) -> None:
+    """cruft applies the template's changes to a clean tree only, so nothing of the user's is
+    mixed into the update; the refusal names the reason."""
+    current = resolve("HEAD")
+    project = cruft_create(tmp_path / "dirty", current, ANSWERS)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Bake")
+    change_as_a_user(project)
+
+    result = subprocess.run(  # noqa: S603 - the test's own command
+        [*CRUFT, "update", "--checkout", resolve(UPDATE_FROM), "--skip-apply-ask"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert "unclean" in result.stdout + result.stderr
+    assert "Owned by the orders team." in (project / "README.md").read_text(encoding="utf-8")
