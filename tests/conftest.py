@@ -31,6 +31,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run `uv lock --upgrade` in each variant before its full checks",
     )
+    parser.addoption(
+        "--update-from",
+        default=None,
+        help="the commit or tag of this repository that tests/test_updates.py bakes and then "
+        "updates to HEAD (default: its UPDATE_FROM)",
+    )
+    parser.addoption(
+        "--update-checks",
+        action="store_true",
+        help="after the update, run the updated project's own checks (uv sync, ruff, mypy, "
+        "pytest)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +82,26 @@ def synced(bake: Callable[..., Path], pytestconfig: pytest.Config) -> Callable[[
         return project
 
     return sync
+
+
+@pytest.fixture(scope="session")
+def update_checks(pytestconfig: pytest.Config) -> Callable[[Path], None]:
+    """The updated project's own checks with ``--update-checks``; nothing without (the regular
+    run proves the update equals a fresh bake, whose checks test_baked_project runs)."""
+
+    def check(project: Path) -> None:
+        if not pytestconfig.getoption("update_checks"):
+            return
+        for command in (
+            ["uv", "sync", "--locked"],
+            ["uv", "run", "ruff", "format", "--check", "."],
+            ["uv", "run", "ruff", "check", "."],
+            ["uv", "run", "mypy"],
+            ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"],
+        ):
+            run(command, project)
+
+    return check
 
 
 async def _execute(sql: str) -> None:
