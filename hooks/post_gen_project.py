@@ -203,11 +203,21 @@ def write_update_record(project_dir: Path, context: dict[str, Any]) -> None:
     """Record the template and commit of a plain cookiecutter bake, so that ``cruft update``
     can bring it up to date. Under cruft (its context has ``_commit``) cruft writes the record
     itself; a template that is not a git checkout has no commit to record."""
-    if "_commit" in context or not context.get("__template_dir"):
+    if "_commit" in context:
         return
-    checkout_dir = str(context["__template_dir"])  # absolute (local_extensions.template_dir)
-    found = subprocess.run(
-        ["git", "-C", checkout_dir, "rev-parse", "--verify", "HEAD"],
+    checkout_dir = str(context.get("_repo_dir", ""))
+    if not Path(checkout_dir).is_absolute():
+        # A template named by a relative path: the hook runs in the project directory and
+        # cannot tell where that path led.
+        print(
+            "note: the template was named by a relative path, so the bake records no template "
+            "commit; name it by its absolute path or URL, or bake with `uvx cruft create`, to "
+            "be able to update the project.",
+            file=sys.stderr,
+        )
+        return
+    found = subprocess.run(  # noqa: S603 - git on fixed arguments
+        ["git", "-C", checkout_dir, "rev-parse", "--verify", "HEAD"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,

@@ -40,8 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-checks",
         action="store_true",
-        help="after the update, run the updated project's own checks (uv sync, ruff, mypy, "
-        "pytest)",
+        help="after the update, run the updated project's own checks (uv sync, ruff, mypy, pytest)",
     )
 
 

@@ -21,7 +21,7 @@ def test_dockerfile_passes_hadolint(default_project: Path) -> None:
 
 
 def test_template_code_passes_ruff() -> None:
-    code = ["bench", "hooks", "scripts", "tests", "local_extensions.py"]
+    code = ["bench", "hooks", "scripts", "tests", "local_extensions.py", "template_filters.py"]
     run(["ruff", "check", "--no-cache", *code], TEMPLATE_DIR)
     run(["ruff", "format", "--check", "--no-cache", *code], TEMPLATE_DIR)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from local_extensions import python_string
 from scripts.variants import all_variants, load_hook, variant_id
+from template_filters import python_string
 
 from .support import run
 
