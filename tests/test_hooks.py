@@ -1,5 +1,6 @@
 """The hooks' rules, as functions and as a user meets them in a bake."""
 
+import json
 import stat
 import subprocess
 import sys
@@ -365,3 +366,94 @@ def test_a_bake_writes_a_private_env_file_with_a_fresh_secret(hostile_bake: Path
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert ".env" in (hostile_bake / ".gitignore").read_text().splitlines()
     assert "JWT_SECRET=\n" in (hostile_bake / ".env.example").read_text()
+
+
+@pytest.mark.parametrize(
+    ("template", "url"),
+    [
+        ("gh:org/fastapi-prod", "https://github.com/org/fastapi-prod.git"),
+        ("gl:team/fastapi-prod", "https://gitlab.com/team/fastapi-prod.git"),
+        ("https://example.com/t/fastapi-prod.git", "https://example.com/t/fastapi-prod.git"),
+        ("git@github.com:org/fastapi-prod.git", "git@github.com:org/fastapi-prod.git"),
+        ("/srv/templates/fastapi-prod", "/checkout"),
+    ],
+)
+def test_the_update_record_names_a_template_git_can_clone_again(template: str, url: str) -> None:
+    assert post_gen.template_url(template, "/checkout") == url
+
+
+def test_the_update_record_keeps_the_answers_and_not_the_templates_internals() -> None:
+    context = {"project_name": "A", "use_redis": False, "_manifest": {}, "__answers_checked": "y"}
+
+    record = post_gen.update_record(context, "https://example.com/t.git", "abc123")
+
+    assert record["template"] == "https://example.com/t.git"
+    assert record["commit"] == "abc123"
+    assert record["context"]["cookiecutter"] == {
+        "project_name": "A",
+        "use_redis": False,
+        "_template": "https://example.com/t.git",
+        "_commit": "abc123",
+    }
+
+
+def committed_files(project: Path) -> dict[str, bytes]:
+    """What a user's first commit of *project* holds (git's own view of .gitignore)."""
+    git = ["git", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "--quiet"], cwd=project, check=True)  # noqa: S603
+    subprocess.run([*git, "add", "--all"], cwd=project, check=True)  # noqa: S603
+    listed = subprocess.run(  # noqa: S603
+        [*git, "ls-files", "-z"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return {name: (project / name).read_bytes() for name in listed.split("\0") if name}
+
+
+def test_two_bakes_with_the_same_answers_commit_the_same_files(tmp_path: Path) -> None:
+    """Generated secrets live only in the gitignored .env; everything committed, the update
+    record included, depends on the answers and the template's commit alone."""
+    answers = ("use_redis=yes", "use_file_uploads=yes")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for output in (first, second):
+        assert cookiecutter_command(output, *answers).returncode == 0
+    one, two = first / "my-service", second / "my-service"
+
+    assert committed_files(one) == committed_files(two)
+    assert ".env" not in committed_files(one)
+    assert (one / ".env").read_text() != (two / ".env").read_text()
+    head = subprocess.run(  # noqa: S603
+        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    record = json.loads((one / ".cruft.json").read_text())
+    assert (record["template"], record["commit"]) == (str(TEMPLATE_DIR), head)
+    assert record["context"]["cookiecutter"]["use_redis"] is True
+
+
+def test_a_template_named_by_a_relative_path_bakes_without_a_record_and_says_so(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), "."],
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "my-service" / ".cruft.json").exists()
+    assert "records no template commit" in result.stderr
+    assert "cruft create" in result.stderr
+
+
+def test_hostile_free_text_survives_in_the_update_record(hostile_bake: Path) -> None:
+    answers = json.loads((hostile_bake / ".cruft.json").read_text())["context"]["cookiecutter"]
+
+    assert answers["project_name"] == HOSTILE_NAME
+    assert answers["description"] == HOSTILE_DESCRIPTION
+    assert answers["author_name"] == HOSTILE_AUTHOR
