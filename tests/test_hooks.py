@@ -411,6 +411,7 @@ def committed_files(project: Path) -> dict[str, bytes]:
     return {name: (project / name).read_bytes() for name in listed.split("\0") if name}
 
 
+@pytest.mark.slow  # bakes
 def test_two_bakes_with_the_same_answers_commit_the_same_files(tmp_path: Path) -> None:
     """Generated secrets live only in the gitignored .env; everything committed, the update
     record included, depends on the answers and the template's commit alone."""
@@ -434,6 +435,7 @@ def test_two_bakes_with_the_same_answers_commit_the_same_files(tmp_path: Path) -
     assert record["context"]["cookiecutter"]["use_redis"] is True
 
 
+@pytest.mark.slow  # bakes
 def test_a_template_named_by_a_relative_path_bakes_without_a_record_and_says_so(
     tmp_path: Path,
 ) -> None:
