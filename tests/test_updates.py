@@ -12,16 +12,16 @@ workflow runs each variant from the previous release tag (``--update-from``) wit
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts.variants import TEMPLATE_DIR, Variant, variant_id
 
 from .support import run, selected_variants
-
-pytestmark = pytest.mark.slow
 
 # The last commit of the sessions before projects recorded their template: the oldest commit a
 # project can have been baked from with `cruft create`, and what the regular run updates from.
@@ -120,6 +120,7 @@ def update_from(pytestconfig: pytest.Config) -> str:
     return resolve(pytestconfig.getoption("update_from") or UPDATE_FROM)
 
 
+@pytest.mark.slow  # bakes
 def test_an_update_keeps_the_users_change_and_takes_the_templates(
     update_variant: Variant,
     update_from: str,
@@ -155,6 +156,7 @@ def test_an_update_keeps_the_users_change_and_takes_the_templates(
     update_checks(project)
 
 
+@pytest.mark.slow  # bakes
 def test_an_update_with_nothing_new_changes_nothing(tmp_path: Path) -> None:
     current = resolve("HEAD")
     project = cruft_create(tmp_path / "now", current, ANSWERS)
@@ -168,6 +170,7 @@ def test_an_update_with_nothing_new_changes_nothing(tmp_path: Path) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow  # bakes
 def test_an_update_refuses_a_project_with_uncommitted_changes(tmp_path: Path) -> None:
     """cruft applies the template's changes to a clean tree only, so nothing of the user's is
     mixed into the update; the refusal names the reason."""
@@ -188,3 +191,19 @@ def test_an_update_refuses_a_project_with_uncommitted_changes(tmp_path: Path) ->
 
     assert "unclean" in result.stdout + result.stderr
     assert "Owned by the orders team." in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_baked_update_workflow_runs_the_cruft_these_tests_run() -> None:
+    """The scheduled workflow of every bake checks and updates with cruft, pinned to the version
+    the template's lock installs: the one the update tests above prove."""
+    workflow = TEMPLATE_DIR / "{{cookiecutter.project_slug}}/.github/workflows/template-update.yml"
+    data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    lock = tomllib.loads((TEMPLATE_DIR / "uv.lock").read_text(encoding="utf-8"))
+    (locked,) = [package["version"] for package in lock["package"] if package["name"] == "cruft"]
+    steps = " ".join(step.get("run", "") for step in data["jobs"]["update"]["steps"])
+
+    assert data["env"]["CRUFT"] == f"cruft=={locked}"
+    assert data[True]["schedule"]  # YAML reads the key `on` as True
+    assert "cruft check" in steps
+    assert "cruft update --skip-apply-ask" in steps
+    assert "gh pr create" in steps
