@@ -25,6 +25,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 _LEAKING_VARIABLES = (
     "VIRTUAL_ENV",
     "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",  # it would override a bake's .python-version (a 3.13 bake synced with 3.12)
     "DATABASE_URL",
     "TEST_DATABASE_URL",
     "PYTHONDONTWRITEBYTECODE",

@@ -22,6 +22,9 @@ ALEMBIC_CYCLE = (
     ["uv", "run", "alembic", "upgrade", "head"],
 )
 PYTEST = ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"]
+# The skip reason of the baked tests that need PostgreSQL (tests/integration/test_faults.py and
+# the WebSockets pack's): shown on SQLite, never on PostgreSQL.
+POSTGRESQL_ONLY = "needs TEST_DATABASE_URL pointing at PostgreSQL"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -63,6 +66,14 @@ def test_every_installed_import_name_is_reserved(project: Path) -> None:
     assert not missing, f"add to DEPENDENCY_NAMES in hooks/pre_gen_project.py: {missing}"
 
 
+def test_the_venv_runs_the_python_the_variant_names(project: Path, full_variant: Variant) -> None:
+    code = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+    assert run(["uv", "run", "python", "-c", code], project).stdout.strip() == (
+        full_variant["python_version"]
+    )
+
+
 def test_ruff_format_check(project: Path) -> None:
     run(["uv", "run", "ruff", "format", "--check", "."], project)
 
@@ -79,6 +90,7 @@ def test_pytest_on_sqlite_meets_the_coverage_gate(project: Path) -> None:
     result = run(PYTEST, project)
 
     assert "Required test coverage of 90" in result.stdout
+    assert POSTGRESQL_ONLY in result.stdout  # the PostgreSQL run below looks for its absence
 
 
 def test_pytest_on_postgresql_leaves_the_named_database_alone(
@@ -93,7 +105,9 @@ def test_pytest_on_postgresql_leaves_the_named_database_alone(
     asyncio.run(fetch_column(postgresql_url, "CREATE TABLE users (email text)"))
     asyncio.run(fetch_column(postgresql_url, "INSERT INTO users VALUES ('keep@example.com')"))
 
-    run(PYTEST, project, env={"TEST_DATABASE_URL": postgresql_url})
+    result = run(PYTEST, project, env={"TEST_DATABASE_URL": postgresql_url})
+
+    assert POSTGRESQL_ONLY not in result.stdout, "PostgreSQL-only tests were skipped"
 
     assert asyncio.run(fetch_column(postgresql_url, "SELECT email FROM users")) == [
         "keep@example.com"

@@ -1,0 +1,55 @@
+"""What bots bump stays pinned, and pinned alike: every action of every workflow (the template's
+and the baked project's) by a full commit SHA with its version in a comment, and one uv version
+for the workflows, the baked image and this repository's CI script."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts.variants import TEMPLATE_DIR
+
+BAKED = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+WORKFLOWS = sorted(
+    [*(TEMPLATE_DIR / ".github" / "workflows").glob("*.yml")],
+) + sorted((BAKED / ".github" / "workflows").glob("*.yml"))
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", re.MULTILINE)
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+UV_PINS = {
+    # setup-uv's `version:` in the workflows, the image the Dockerfile copies uv from, and the
+    # version .ci/run installs.
+    "workflow": re.compile(
+        r'setup-uv@\S+[^\n]*\n(?:[ ]+[^\n]*\n){0,6}?[ ]+version:\s*"?([\d.]+|\$\{\{[^}]+\}\})"?'
+    ),
+    "env": re.compile(r'^\s*UV_VERSION:\s*"([\d.]+)"', re.MULTILINE),
+    "image": re.compile(r"ghcr\.io/astral-sh/uv:([\d.]+)"),
+    "script": re.compile(r'^UV_VERSION="([\d.]+)"', re.MULTILINE),
+}
+
+
+def test_there_are_workflows_to_check() -> None:
+    names = {path.name for path in WORKFLOWS}
+    assert {"ci.yml", "nightly.yml", "setup.yml", "template-update.yml"} <= names
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(TEMPLATE_DIR)))
+def test_every_action_is_pinned_to_a_commit_with_its_version_named(workflow: Path) -> None:
+    found = USES.findall(workflow.read_text(encoding="utf-8"))
+    unpinned = [ref for ref, _ in found if not ref.startswith("./") and not PINNED.match(ref)]
+    unnamed = [ref for ref, rest in found if PINNED.match(ref) and not re.search(r"#\s*v\d", rest)]
+
+    assert not unpinned, f"pin to a full commit SHA: {unpinned}"
+    assert not unnamed, f"name the version in a comment (# vX.Y.Z): {unnamed}"
+
+
+def test_one_uv_version_everywhere() -> None:
+    sources = [*WORKFLOWS, BAKED / "Dockerfile", TEMPLATE_DIR / ".ci" / "run"]
+    versions: dict[str, set[str]] = {}
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for pattern in UV_PINS.values():
+            for version in pattern.findall(text):
+                if not version.startswith("${{"):
+                    versions.setdefault(version, set()).add(path.name)
+
+    assert len(versions) == 1, f"uv versions differ: {versions}"
