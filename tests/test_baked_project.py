@@ -69,9 +69,9 @@ def test_every_installed_import_name_is_reserved(project: Path) -> None:
 def test_the_venv_runs_the_python_the_variant_names(project: Path, full_variant: Variant) -> None:
     code = "import sys; print('%d.%d' % sys.version_info[:2])"
 
-    assert run(["uv", "run", "python", "-c", code], project).stdout.strip() == (
-        full_variant["python_version"]
-    )
+    version = run(["uv", "run", "python", "-c", code], project).stdout.strip()
+
+    assert version == full_variant["python_version"]
 
 
 def test_ruff_format_check(project: Path) -> None:
