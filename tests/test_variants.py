@@ -166,6 +166,24 @@ def test_workflows_pass_zizmor(project: Path) -> None:
     assert "No findings to report" in result.stdout
 
 
+def test_every_make_target_the_workflows_run_is_in_the_makefile(project: Path) -> None:
+    """The CI workflow is the same for every bake; the Makefile holds what differs, under the
+    targets the workflow names."""
+    makefile = (project / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-zA-Z0-9][\w-]*):(?!=)", makefile, flags=re.MULTILINE))
+    run_lines = [
+        step["run"]
+        for path in workflows(project)
+        for job in yaml.safe_load(Path(path).read_text())["jobs"].values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+    named = {target for line in run_lines for target in re.findall(r"\bmake ([\w-]+)", line)}
+
+    assert named >= {"test-servers", "check-migrations", "test-all"}
+    assert sorted(named - targets) == []
+
+
 def test_compose_files_follow_the_compose_specification(project: Path) -> None:
     compose_files = sorted(
         str(path)
