@@ -1,4 +1,5 @@
-"""Finish a bake: keep the files of the chosen options, pick the lock file, write ``.env``.
+"""Finish a bake: keep the files of the chosen options, pick the lock file, set the
+Dockerfile's Python, write ``.env``.
 
 Three kinds of files differ between bakes (cookiecutter.json's ``_manifest``):
 
@@ -235,11 +236,35 @@ def write_update_record(project_dir: Path, context: dict[str, Any]) -> None:
     (project_dir / UPDATE_RECORD).write_text(text, encoding="utf-8")
 
 
+# The Dockerfile's Python: the default of its build argument. The Dockerfile is copied unrendered
+# (``_copy_without_render``: dependency bots update it, so it holds no Jinja); this line is the
+# one place it differs between bakes, and the baked tests keep it equal to .python-version.
+PYTHON_VERSION_ARG = re.compile(r"^ARG PYTHON_VERSION=.*$", flags=re.MULTILINE)
+
+
+def with_python_version(dockerfile: str, version: str) -> str:
+    """*dockerfile* with its ``ARG PYTHON_VERSION=`` default set to *version*."""
+    found = PYTHON_VERSION_ARG.findall(dockerfile)
+    if len(found) != 1:
+        raise SystemExit(
+            f"The template's Dockerfile has {len(found)} 'ARG PYTHON_VERSION=' lines; "
+            "the post-gen hook sets the one default it expects there."
+        )
+    return PYTHON_VERSION_ARG.sub(f"ARG PYTHON_VERSION={version}", dockerfile)
+
+
+def pin_python_version(project_dir: Path, version: str) -> None:
+    dockerfile = project_dir / "Dockerfile"
+    text = dockerfile.read_text(encoding="utf-8")
+    dockerfile.write_text(with_python_version(text, version), encoding="utf-8")
+
+
 def main() -> None:
     context = json.loads(r"""{{ cookiecutter | tojson }}""")
     project_dir = Path.cwd()
     apply_manifest(project_dir, context)
     place_lock(project_dir, context)
+    pin_python_version(project_dir, str(context["python_version"]))
     write_env_file(project_dir)
     write_update_record(project_dir, context)
 

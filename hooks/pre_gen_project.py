@@ -123,6 +123,9 @@ DEPENDENCY_NAMES = frozenset(
         "yaml",
     }
 )
+# Console scripts every baked project installs besides its own (named for the slug): ``serve``
+# is the production server, the Dockerfile's command.
+RESERVED_SCRIPTS = frozenset({"serve"})
 SLUG_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 # A release number in its normalized form, so the baked uv.lock matches pyproject.toml exactly.
@@ -138,6 +141,12 @@ def slug_problem(slug: str) -> str | None:
         return (
             f"project_slug {slug!r} is not allowed: use lowercase ASCII letters, digits and single "
             f"hyphens, starting with a letter, at most {MAX_NAME_LENGTH} characters "
+            "(for example 'billing-api')."
+        )
+    if slug in RESERVED_SCRIPTS:
+        return (
+            f"project_slug {slug!r} is not allowed: it names the project's command, and every "
+            f"baked project already has a {slug!r} command (the server). Use another name "
             "(for example 'billing-api')."
         )
     return None

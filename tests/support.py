@@ -95,3 +95,14 @@ async def fetch_column(url: str, sql: str, *arguments: Any) -> list[Any]:
         return [row[0] for row in await connection.fetch(sql, *arguments)]
     finally:
         await connection.close()
+
+
+def workflows(root: Path) -> list[str]:
+    """Every workflow file under *root*/.github/workflows, whatever its YAML suffix."""
+    found = sorted(
+        str(path)
+        for suffix in ("*.yml", "*.yaml")
+        for path in (root / ".github" / "workflows").glob(suffix)
+    )
+    assert found, f"no workflow in {root}"
+    return found

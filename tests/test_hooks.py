@@ -24,9 +24,24 @@ def test_accepts_valid_slugs(slug: str) -> None:
     assert pre_gen.slug_problem(slug) is None
 
 
+# "serve": the server's command, which every bake has besides the project's own.
 @pytest.mark.parametrize(
     "slug",
-    ["", "Billing", "1svc", "-svc", "svc-", "a--b", "a_b", "a b", "a/b", "../evil", "x" * 49, "é"],
+    [
+        "",
+        "Billing",
+        "1svc",
+        "-svc",
+        "svc-",
+        "a--b",
+        "a_b",
+        "a b",
+        "a/b",
+        "../evil",
+        "x" * 49,
+        "é",
+        "serve",
+    ],
 )
 def test_rejects_invalid_slugs(slug: str) -> None:
     assert "project_slug" in pre_gen.slug_problem(slug)
@@ -459,3 +474,21 @@ def test_hostile_free_text_survives_in_the_update_record(hostile_bake: Path) -> 
     assert answers["project_name"] == HOSTILE_NAME
     assert answers["description"] == HOSTILE_DESCRIPTION
     assert answers["author_name"] == HOSTILE_AUTHOR
+
+
+def test_the_dockerfiles_python_is_the_answer() -> None:
+    dockerfile = (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "Dockerfile").read_text()
+
+    baked = post_gen.with_python_version(dockerfile, "3.13")
+
+    assert "ARG PYTHON_VERSION=3.13\n" in baked
+    assert baked.count("PYTHON_VERSION=") == 1
+    assert baked.replace("ARG PYTHON_VERSION=3.13\n", "") == dockerfile.replace(
+        next(line for line in dockerfile.splitlines(True) if line.startswith("ARG PYTHON_VER")), ""
+    )
+
+
+@pytest.mark.parametrize("lines", ["", "ARG PYTHON_VERSION=3.12\nARG PYTHON_VERSION=3.12\n"])
+def test_a_dockerfile_without_one_python_default_stops_the_bake(lines: str) -> None:
+    with pytest.raises(SystemExit, match="ARG PYTHON_VERSION="):
+        post_gen.with_python_version(f"FROM python:3.12-slim\n{lines}", "3.13")

@@ -23,7 +23,7 @@ from scripts.variants import (
     variant_id,
 )
 
-from .support import run, uses_postgresql
+from .support import run, uses_postgresql, workflows
 
 VARIANTS = all_variants()
 MANIFEST = cookiecutter_json()["_manifest"]
@@ -154,9 +154,45 @@ def test_compose_runs_migrations_before_the_app(project: Path) -> None:
 
 
 def test_workflows_pass_actionlint(project: Path) -> None:
-    workflows = sorted(str(path) for path in (project / ".github" / "workflows").glob("*.yml"))
+    run(["actionlint", "-no-color", *workflows(project)], project)
 
-    run(["actionlint", "-no-color", *workflows], project)
+
+def test_workflows_pass_zizmor(project: Path) -> None:
+    """Every workflow of the bake, whichever file it is in, and its Dependabot configuration:
+    pinned actions, no template injection, least privilege. Offline (no GitHub token here)."""
+    workflows(project)
+    result = run(["zizmor", "--offline", "--no-progress", "."], project)
+
+    assert "No findings to report" in result.stdout
+
+
+def test_every_make_target_the_workflows_run_is_in_the_makefile(project: Path) -> None:
+    """The CI workflow is the same for every bake; the Makefile holds what differs, under the
+    targets the workflow names."""
+    makefile = (project / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-zA-Z0-9][\w-]*):(?!=)", makefile, flags=re.MULTILINE))
+    run_lines = [
+        step["run"]
+        for path in workflows(project)
+        for job in yaml.safe_load(Path(path).read_text())["jobs"].values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+    named = {target for line in run_lines for target in re.findall(r"\bmake ([\w-]+)", line)}
+
+    assert named >= {"test-servers", "check-migrations", "test-all"}
+    assert sorted(named - targets) == []
+
+
+def test_compose_files_follow_the_compose_specification(project: Path) -> None:
+    compose_files = sorted(
+        str(path)
+        for pattern in ("compose*.y*ml", "docker-compose*.y*ml")
+        for path in project.glob(pattern)
+    )
+    assert compose_files
+
+    run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", *compose_files], project)
 
 
 def test_ruff_check(project: Path) -> None:

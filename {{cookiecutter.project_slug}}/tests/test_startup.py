@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import cli, main
+from {{ cookiecutter.package_name }} import cli, server
 from {{ cookiecutter.package_name }}.config import INVALID_SETTINGS_EXIT_CODE
 
 pytestmark = pytest.mark.error_path
@@ -34,11 +34,10 @@ def start(
 
 
 def test_the_server_as_the_image_starts_it(tmp_path: Path) -> None:
-    """The Dockerfile's command: ``uvicorn --factory <package>.main:create_app``."""
+    """The Dockerfile's command: ``serve`` (uvicorn on ``<package>.main:create_app``)."""
     variables = {**PRODUCTION_WITHOUT_A_DATABASE, "DB_POOL_SIZE": "twenty"}
-    factory = f"{main.__name__}:create_app"
 
-    result = start([sys.executable, "-m", "uvicorn", "--factory", factory], variables, tmp_path)
+    result = start([sys.executable, "-m", server.__name__], variables, tmp_path)
 
     assert result.returncode == INVALID_SETTINGS_EXIT_CODE
     assert result.stderr == (
