@@ -31,7 +31,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 # Variables of .env.example whose value is a secret generated per bake.
-GENERATED_SECRETS = ("JWT_SECRET",)
+# (URL-safe: the compose passwords are parts of URLs.)
+GENERATED_SECRETS = ("JWT_SECRET", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
 # A variant file is named for the option value that owns it: ``core/base@sqlmodel.py``.
 _VARIANT_TAG = re.compile(r"@[^/.]+(?=(\.[^/]*)?$)")
 # How the manifest names the package directory (spelled so that Jinja leaves it alone).
