@@ -145,10 +145,15 @@ class TestAuthErrors:
         response = await client.post(REGISTER, json={"email": email, "password": DEFAULT_PASSWORD})
 
         assert response.status_code == 422
+        message = "Addresses at this special-use domain are not accepted here"
         assert response.json()["error"] == {
             "code": "INVALID_REQUEST",
-            "message": "Addresses at this special-use domain are not accepted here",
-            "details": {"field": "email"},
+            "message": message,
+            "details": {
+                "errors": [
+                    {"field": "body.email", "message": message, "type": "special_use_domain"}
+                ]
+            },
         }
 
     async def test_accepting_one_special_use_domain_accepts_no_other(
@@ -160,7 +165,8 @@ class TestAuthErrors:
             )
 
         assert response.status_code == 422
-        assert response.json()["error"]["details"] == {"field": "email"}
+        [problem] = response.json()["error"]["details"]["errors"]
+        assert problem["field"] == "body.email"
 
     @pytest.mark.parametrize("field", ["role", "is_active", "id"])
     async def test_register_rejects_server_owned_fields(

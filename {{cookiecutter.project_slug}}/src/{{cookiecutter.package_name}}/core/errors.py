@@ -4,7 +4,7 @@ Every error a client can see goes through :func:`error_response`: domain errors,
 validation, routing 404/405, database outages and unhandled exceptions alike.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,19 +18,50 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from .schemas import PATTERN_MESSAGES
+
 logger = structlog.get_logger(__name__)
 
 
 class ErrorBody(BaseModel):
-    code: str = Field(examples=["NOT_FOUND"])
-    message: str = Field(examples=["Item not found"])
+    code: str = Field(description="What went wrong, for programs", examples=["NOT_FOUND"])
+    message: str = Field(description="What went wrong, for people", examples=["Item not found"])
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class ErrorEnvelope(BaseModel):
-    """The body of every error response."""
+    """The body of every error response but a 422's."""
 
     error: ErrorBody
+
+
+class FieldError(BaseModel):
+    """One invalid part of a request."""
+
+    field: str = Field(
+        description="Where, as the request has it: `body.priority`, `query.limit`, `body` alone "
+        "for the body as a whole",
+        examples=["body.title"],
+    )
+    message: str = Field(description="What is wrong, for people", examples=["Field required"])
+    type: str = Field(description="What is wrong, for programs", examples=["missing"])
+
+
+class ValidationDetails(BaseModel):
+    errors: list[FieldError] = Field(description="One per invalid field")
+
+
+class ValidationErrorBody(BaseModel):
+    code: str = Field(description="What went wrong, for programs", examples=["VALIDATION_ERROR"])
+    message: str = Field(description="What went wrong, for people")
+    details: ValidationDetails
+
+
+class ValidationErrorEnvelope(BaseModel):
+    """The body of every 422: the request's schema holds or not, its details name each field
+    that is wrong."""
+
+    error: ValidationErrorBody
 
 
 class AppError(Exception):
@@ -66,10 +97,16 @@ class ConflictError(AppError):
 
 
 class InvalidRequestError(AppError):
-    """A well-formed request the service cannot act on (for example a bad cursor)."""
+    """A request that its schema allows but the service cannot act on (a cursor it never
+    issued): a 422 whose details name the field, as a validation error's do. Every 422 the
+    service raises is one of these."""
 
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "INVALID_REQUEST"
+
+    def __init__(self, message: str, *, field: str, reason: str) -> None:
+        problem = FieldError(field=field, message=message, type=reason)
+        super().__init__(message, details=ValidationDetails(errors=[problem]).model_dump())
 
 
 class AuthenticationError(AppError):
@@ -121,18 +158,107 @@ def internal_error_response() -> JSONResponse:
     )
 
 
-def validation_details(errors: Sequence[Any]) -> dict[str, Any]:
-    """Field paths and messages only: the offending input is never echoed back."""
-    return {
-        "errors": [
-            {
-                "field": ".".join(str(part) for part in error["loc"]),
-                "message": error["msg"],
-                "type": error["type"],
-            }
-            for error in errors
-        ]
+# The codes of the errors that are not AppErrors: the framework's (an HTTPException's code is
+# its status's name) and the edge middleware's.
+OTHER_ERROR_CODES = frozenset(
+    {
+        "BAD_REQUEST",
+        "CORS_REJECTED",
+        "INTERNAL_ERROR",
+        "INVALID_HOST",
+        "METHOD_NOT_ALLOWED",
+        "NOT_FOUND",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        "REQUEST_TIMEOUT",
+        "SERVICE_UNAVAILABLE",
+        "UNAUTHORIZED",
+        "VALIDATION_ERROR",
     }
+)
+
+
+def error_codes() -> list[str]:
+    """Every ``code`` an error body can carry: the AppErrors' of every module of the service
+    imported so far (the app factory imports them all), and the others."""
+    service = __name__.partition(".")[0]
+    return sorted(
+        OTHER_ERROR_CODES
+        | {error.code for error in _subclasses(AppError) if error.__module__.startswith(service)}
+    )
+
+
+def _subclasses(cls: type[AppError]) -> Iterator[type[AppError]]:
+    yield cls
+    for subclass in cls.__subclasses__():
+        yield from _subclasses(subclass)
+
+
+def validation_details(errors: Sequence[Any], body: Any = None) -> dict[str, Any]:
+    """One error per invalid field, named by the request's own path and explained in words;
+    the offending input is never echoed back. *body* is the parsed request body, to tell its
+    keys from the names pydantic gives the members of a union."""
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for error in errors:
+        field = request_path(error["loc"], error["type"], body)
+        # A value that fits no member of `X | None` fails both; the "should be None" is noise.
+        if field not in chosen or chosen[field]["type"] == "none_required":
+            chosen[field] = error
+    problems = [
+        FieldError(field=field, message=_message(error), type=error["type"])
+        for field, error in chosen.items()
+    ]
+    return ValidationDetails(errors=problems).model_dump()
+
+
+def request_path(loc: Sequence[str | int], error_type: str, body: Any) -> str:
+    """``body.priority`` for pydantic's ``("body", "priority", "function-before[...]")``: only
+    the parts of *loc* that are keys or positions of the request, not pydantic's own tags of
+    the union members it tried."""
+    if not loc:
+        return ""
+    source, *rest = loc
+    path = [str(source)]
+    if source != "body":
+        # A parameter: its name, then positions in a list of values.
+        path += [str(part) for part in rest[:1]]
+        path += [str(part) for part in rest[1:] if isinstance(part, int)]
+        return ".".join(path)
+    value = body
+    for index, part in enumerate(rest):
+        key = isinstance(value, Mapping) and isinstance(part, str) and part in value
+        position = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if key or position:
+            value = value[part]
+        elif not (
+            index == len(rest) - 1
+            and error_type.startswith("missing")
+            and isinstance(value, Mapping)
+        ):
+            continue  # a union member's tag, or a position in a body that is not JSON
+        path.append(str(part))
+    return ".".join(path)
+
+
+# Pydantic's words where they name its internals instead of the JSON the client sent.
+_MESSAGES = {
+    "model_type": "Input should be a JSON object",
+    "model_attributes_type": "Input should be a JSON object",
+    "dataclass_type": "Input should be a JSON object",
+    "json_invalid": "The body is not valid JSON",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "string_pattern_mismatch":
+        pattern = str((error.get("ctx") or {}).get("pattern"))
+        return PATTERN_MESSAGES.get(pattern, "Text is not in the format the schema describes")
+    if kind == "missing" and tuple(error["loc"]) == ("body",):
+        return "A body is required"
+    message: str = _MESSAGES.get(kind, error["msg"])
+    # A ValueError raised by a validator comes prefixed: "Value error, Input should be ...".
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 _PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -149,7 +275,7 @@ async def _handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "VALIDATION_ERROR",
         "The request is invalid",
-        validation_details(exc.errors()),
+        validation_details(exc.errors(), exc.body),
     )
 
 
