@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from {{ cookiecutter.package_name }}.core.errors import (
+from {{ cookiecutter.package_name }}.core.field_errors import (
     request_path,
     validation_details,
 )

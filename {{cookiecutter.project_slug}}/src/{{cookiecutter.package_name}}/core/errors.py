@@ -4,7 +4,7 @@ Every error a client can see goes through :func:`error_response`: domain errors,
 validation, routing 404/405, database outages and unhandled exceptions alike.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from .schemas import PATTERN_MESSAGES
+from .field_errors import FieldError, ValidationDetails, validation_details
 
 logger = structlog.get_logger(__name__)
 
@@ -33,22 +33,6 @@ class ErrorEnvelope(BaseModel):
     """The body of every error response but a 422's."""
 
     error: ErrorBody
-
-
-class FieldError(BaseModel):
-    """One invalid part of a request."""
-
-    field: str = Field(
-        description="Where, as the request has it: `body.priority`, `query.limit`, `body` alone "
-        "for the body as a whole",
-        examples=["body.title"],
-    )
-    message: str = Field(description="What is wrong, for people", examples=["Field required"])
-    type: str = Field(description="What is wrong, for programs", examples=["missing"])
-
-
-class ValidationDetails(BaseModel):
-    errors: list[FieldError] = Field(description="One per invalid field")
 
 
 class ValidationErrorBody(BaseModel):
@@ -192,73 +176,6 @@ def _subclasses(cls: type[AppError]) -> Iterator[type[AppError]]:
     yield cls
     for subclass in cls.__subclasses__():
         yield from _subclasses(subclass)
-
-
-def validation_details(errors: Sequence[Any], body: Any = None) -> dict[str, Any]:
-    """One error per invalid field, named by the request's own path and explained in words;
-    the offending input is never echoed back. *body* is the parsed request body, to tell its
-    keys from the names pydantic gives the members of a union."""
-    chosen: dict[str, Mapping[str, Any]] = {}
-    for error in errors:
-        field = request_path(error["loc"], error["type"], body)
-        # A value that fits no member of `X | None` fails both; the "should be None" is noise.
-        if field not in chosen or chosen[field]["type"] == "none_required":
-            chosen[field] = error
-    problems = [
-        FieldError(field=field, message=_message(error), type=error["type"])
-        for field, error in chosen.items()
-    ]
-    return ValidationDetails(errors=problems).model_dump()
-
-
-def request_path(loc: Sequence[str | int], error_type: str, body: Any) -> str:
-    """``body.priority`` for pydantic's ``("body", "priority", "function-before[...]")``: only
-    the parts of *loc* that are keys or positions of the request, not pydantic's own tags of
-    the union members it tried."""
-    if not loc:
-        return ""
-    source, *rest = loc
-    path = [str(source)]
-    if source != "body":
-        # A parameter: its name, then positions in a list of values.
-        path += [str(part) for part in rest[:1]]
-        path += [str(part) for part in rest[1:] if isinstance(part, int)]
-        return ".".join(path)
-    value = body
-    for index, part in enumerate(rest):
-        key = isinstance(value, Mapping) and isinstance(part, str) and part in value
-        position = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-        if key or position:
-            value = value[part]
-        elif not (
-            index == len(rest) - 1
-            and error_type.startswith("missing")
-            and isinstance(value, Mapping)
-        ):
-            continue  # a union member's tag, or a position in a body that is not JSON
-        path.append(str(part))
-    return ".".join(path)
-
-
-# Pydantic's words where they name its internals instead of the JSON the client sent.
-_MESSAGES = {
-    "model_type": "Input should be a JSON object",
-    "model_attributes_type": "Input should be a JSON object",
-    "dataclass_type": "Input should be a JSON object",
-    "json_invalid": "The body is not valid JSON",
-}
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "string_pattern_mismatch":
-        pattern = str((error.get("ctx") or {}).get("pattern"))
-        return PATTERN_MESSAGES.get(pattern, "Text is not in the format the schema describes")
-    if kind == "missing" and tuple(error["loc"]) == ("body",):
-        return "A body is required"
-    message: str = _MESSAGES.get(kind, error["msg"])
-    # A ValueError raised by a validator comes prefixed: "Value error, Input should be ...".
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 _PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

@@ -174,7 +174,7 @@ def error_response_doc(
     details = usual_details if details is None else details
     example = {"error": {"code": code, "message": message, "details": details}}
     model: type[BaseModel] = (
-        ValidationErrorEnvelope if status is HTTPStatus.UNPROCESSABLE_ENTITY else ErrorEnvelope
+        ValidationErrorEnvelope if status == HTTPStatus.UNPROCESSABLE_ENTITY else ErrorEnvelope
     )
     documented: dict[str, Any] = {
         "model": model,

@@ -54,7 +54,10 @@ UPLOADED_FILE_LINKS = {
     "DeleteFile": {"operationId": "files-delete_file", "parameters": _FILE_ID},
 }
 # The stored type, whichever of FILES_ALLOWED_TYPES it is (or application/octet-stream).
-ANY_BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+# application/octet-stream is named too, and second: generators that cannot read */* (such as
+# openapi-python-client) then give the download as bytes instead of leaving it out.
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+ANY_BINARY = {"*/*": _BYTES, "application/octet-stream": _BYTES}
 
 
 @router.post(
