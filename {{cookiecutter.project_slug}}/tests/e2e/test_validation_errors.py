@@ -102,14 +102,31 @@ async def test_each_invalid_field_is_reported_once_in_the_order_sent(
     ]
 
 
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param(
+            {"limit": 0},
+            {"field": "query.limit", "message": "Input should be greater than or equal to 1"},
+            id="limit",
+        ),
+        pytest.param(
+            {"owner_id": "not-a-uuid"},
+            {"field": "query.owner_id", "message": "Input should be a valid UUID"},
+            id="owner-id",
+        ),
+    ],
+)
 async def test_a_query_parameter_is_named_by_where_it_was_sent(
-    client: AsyncClient, user_headers: dict[str, str]
+    client: AsyncClient,
+    user_headers: dict[str, str],
+    params: dict[str, Any],
+    expected: dict[str, str],
 ) -> None:
-    response = await client.get(f"{ITEMS}/cursor", params={"limit": 0}, headers=user_headers)
+    response = await client.get(f"{ITEMS}/cursor", params=params, headers=user_headers)
 
     [problem] = problems(response)
-    assert problem["field"] == "query.limit"
-    assert problem["message"] == "Input should be greater than or equal to 1"
+    assert {key: problem[key] for key in ("field", "message")} == expected
 
 
 async def test_a_cursor_the_service_never_issued_is_a_field_error_too(

@@ -71,8 +71,10 @@ def request_path(loc: Sequence[str | int], error_type: str, body: Any) -> str:
     return ".".join(path)
 
 
-# Pydantic's words where they name its internals instead of the JSON the client sent.
+# Pydantic's words where they name its internals instead of the JSON the client sent, or quote
+# a piece of the input.
 _MESSAGES = {
+    "uuid_parsing": "Input should be a valid UUID",
     "model_type": "Input should be a JSON object",
     "model_attributes_type": "Input should be a JSON object",
     "dataclass_type": "Input should be a JSON object",
