@@ -42,8 +42,8 @@ class ValidationErrorBody(BaseModel):
 
 
 class ValidationErrorEnvelope(BaseModel):
-    """The body of every 422: the request's schema holds or not, its details name each field
-    that is wrong."""
+    """The body of every 422: its details name each invalid field, whether the request broke
+    its schema or a rule no schema states (a cursor the service never issued)."""
 
     error: ValidationErrorBody
 
