@@ -74,6 +74,22 @@ async def test_login_returns_a_token_pair(client: AsyncClient, user: User) -> No
     assert claims["type"] == "access"
 
 
+async def test_login_takes_the_whole_oauth2_password_form(client: AsyncClient, user: User) -> None:
+    """What Swagger UI's Authorize sends: the fields of the flow that the service does not use
+    are accepted and ignored, as the named LoginForm model says."""
+    form = {
+        "grant_type": "password",
+        "username": user.email,
+        "password": DEFAULT_PASSWORD,
+        "scope": "",
+        "client_id": "docs",
+    }
+
+    response = await client.post("/api/v1/auth/login", data=form)
+
+    assert response.status_code == 200, response.text
+
+
 async def test_access_token_reaches_a_protected_route(client: AsyncClient, user: User) -> None:
     tokens = await login(client, user.email)
 
