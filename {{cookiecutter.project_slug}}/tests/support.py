@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.errors import error_codes
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
@@ -37,6 +38,7 @@ def assert_envelope(body: dict[str, Any], code: str) -> None:
     assert body.keys() == {"error"}
     assert body["error"].keys() == {"code", "message", "details"}
     assert body["error"]["code"] == code
+    assert code in error_codes(), f"{code} is not in the schema's ErrorCode"
 
 
 class FakeClock:

@@ -16,7 +16,7 @@ from .core.docs import add_docs
 from .core.errors import register_error_handlers
 from .core.logging import configure_logging
 from .core.middleware import BodyLimit, EdgeMiddleware
-from .core.openapi import API_DESCRIPTION, DocumentedRoute
+from .core.openapi import API_DESCRIPTION, DocumentedApp, DocumentedRoute
 from .core.rate_limit import InProcessRateLimiter
 from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for *settings* (by default, those of the environment)."""
     settings = settings or get_settings()
     configure_logging(settings)
-    app = FastAPI(
+    app = DocumentedApp(
         title=settings.app_name,
         description=API_DESCRIPTION,
         lifespan=lifespan,

@@ -55,3 +55,22 @@ def test_the_upload_is_documented_as_a_form_of_one_file(document: dict[str, Any]
     assert body["required"] is True
     assert schema["required"] == ["file"]
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
+
+
+def test_the_download_is_bytes_of_any_type_and_named_as_octet_stream_too(
+    document: dict[str, Any],
+) -> None:
+    """Any stored type is sent; `application/octet-stream` lets a generator that cannot read
+    `*/*` give the download as bytes."""
+    responses = document["paths"]["/api/v1/files/{file_id}/content"]["get"]["responses"]
+    for status in ("200", "206"):
+        content = responses[status]["content"]
+        assert list(content) == ["*/*", "application/octet-stream"]
+        assert {media["schema"]["format"] for media in content.values()} == {"binary"}
+
+
+def test_the_files_page_is_a_named_model(document: dict[str, Any]) -> None:
+    listing = document["paths"]["/api/v1/files"]["get"]["responses"]["200"]
+    schema = listing["content"]["application/json"]["schema"]
+
+    assert schema == {"$ref": "#/components/schemas/FilePage"}

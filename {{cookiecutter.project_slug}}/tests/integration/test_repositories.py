@@ -14,7 +14,10 @@ from {{ cookiecutter.package_name }}.features.auth.repository import (
 from {{ cookiecutter.package_name }}.features.items.repository import (
     ItemRepository,
 )
-from {{ cookiecutter.package_name }}.features.items.schemas import ItemFilters
+from {{ cookiecutter.package_name }}.features.items.schemas import (
+    ItemFilters,
+    ItemSort,
+)
 from {{ cookiecutter.package_name }}.features.users.models import Role
 from {{ cookiecutter.package_name }}.features.users.repository import (
     UserRepository,
@@ -49,8 +52,12 @@ async def test_title_filter_treats_like_wildcards_literally(
     await items.create(owner, title="underXscore")
 
     repository = ItemRepository(session)
-    percent, _ = await repository.list_page(ItemFilters(title_contains="50%"), "title", 0, 10)
-    underscore, _ = await repository.list_page(ItemFilters(title_contains="r_s"), "title", 0, 10)
+    percent, _ = await repository.list_page(
+        ItemFilters(title_contains="50%"), ItemSort.TITLE, 0, 10
+    )
+    underscore, _ = await repository.list_page(
+        ItemFilters(title_contains="r_s"), ItemSort.TITLE, 0, 10
+    )
 
     assert [item.title for item in percent] == ["50% off"]
     assert [item.title for item in underscore] == ["under_score"]

@@ -4,7 +4,7 @@ Every error a client can see goes through :func:`error_response`: domain errors,
 validation, routing 404/405, database outages and unhandled exceptions alike.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -18,19 +18,34 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from .field_errors import FieldError, ValidationDetails, validation_details
+
 logger = structlog.get_logger(__name__)
 
 
 class ErrorBody(BaseModel):
-    code: str = Field(examples=["NOT_FOUND"])
-    message: str = Field(examples=["Item not found"])
+    code: str = Field(description="What went wrong, for programs", examples=["NOT_FOUND"])
+    message: str = Field(description="What went wrong, for people", examples=["Item not found"])
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class ErrorEnvelope(BaseModel):
-    """The body of every error response."""
+    """The body of every error response but a 422's."""
 
     error: ErrorBody
+
+
+class ValidationErrorBody(BaseModel):
+    code: str = Field(description="What went wrong, for programs", examples=["VALIDATION_ERROR"])
+    message: str = Field(description="What went wrong, for people")
+    details: ValidationDetails
+
+
+class ValidationErrorEnvelope(BaseModel):
+    """The body of every 422: its details name each invalid field, whether the request broke
+    its schema or a rule no schema states (a cursor the service never issued)."""
+
+    error: ValidationErrorBody
 
 
 class AppError(Exception):
@@ -66,10 +81,16 @@ class ConflictError(AppError):
 
 
 class InvalidRequestError(AppError):
-    """A well-formed request the service cannot act on (for example a bad cursor)."""
+    """A request that its schema allows but the service cannot act on (a cursor it never
+    issued): a 422 whose details name the field, as a validation error's do. Every 422 the
+    service raises is one of these."""
 
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "INVALID_REQUEST"
+
+    def __init__(self, message: str, *, field: str, reason: str) -> None:
+        problem = FieldError(field=field, message=message, type=reason)
+        super().__init__(message, details=ValidationDetails(errors=[problem]).model_dump())
 
 
 class AuthenticationError(AppError):
@@ -121,18 +142,40 @@ def internal_error_response() -> JSONResponse:
     )
 
 
-def validation_details(errors: Sequence[Any]) -> dict[str, Any]:
-    """Field paths and messages only: the offending input is never echoed back."""
-    return {
-        "errors": [
-            {
-                "field": ".".join(str(part) for part in error["loc"]),
-                "message": error["msg"],
-                "type": error["type"],
-            }
-            for error in errors
-        ]
+# The codes of the errors that are not AppErrors: the framework's (an HTTPException's code is
+# its status's name) and the edge middleware's.
+OTHER_ERROR_CODES = frozenset(
+    {
+        "BAD_REQUEST",
+        "CORS_REJECTED",
+        "INTERNAL_ERROR",
+        "INVALID_HOST",
+        "METHOD_NOT_ALLOWED",
+        "NOT_FOUND",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        "REQUEST_TIMEOUT",
+        "SERVICE_UNAVAILABLE",
+        "UNAUTHORIZED",
+        "VALIDATION_ERROR",
     }
+)
+
+
+def error_codes() -> list[str]:
+    """Every ``code`` an error body can carry: the AppErrors' of every module of the service
+    imported so far (the app factory imports them all), and the others."""
+    service = __name__.partition(".")[0]
+    return sorted(
+        OTHER_ERROR_CODES
+        | {error.code for error in _subclasses(AppError) if error.__module__.startswith(service)}
+    )
+
+
+def _subclasses(cls: type[AppError]) -> Iterator[type[AppError]]:
+    yield cls
+    for subclass in cls.__subclasses__():
+        yield from _subclasses(subclass)
 
 
 _PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -149,7 +192,7 @@ async def _handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "VALIDATION_ERROR",
         "The request is invalid",
-        validation_details(exc.errors()),
+        validation_details(exc.errors(), exc.body),
     )
 
 

@@ -18,17 +18,30 @@ operation's responses at its word, so it names what the operation can return and
 Answers that no operation gives are in :data:`API_DESCRIPTION` instead: the 405 for a method a
 path does not offer (that method is not an operation: a client calling a documented one never
 gets it), and the refusals of requests that never reach an operation.
+
+For generated clients, each error is typed: a 422 is a ``ValidationErrorEnvelope`` whose
+``details.errors`` lists each invalid field, every other error an ``ErrorEnvelope``; ``code`` is
+one of the ``ErrorCode`` enum; a 401 documents its ``WWW-Authenticate`` header, a 429 and a 503
+their ``Retry-After``.
 """
 
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
+from pydantic import BaseModel
 
-from .errors import ErrorEnvelope
+from .errors import (
+    ErrorBody,
+    ErrorEnvelope,
+    ValidationErrorBody,
+    ValidationErrorEnvelope,
+    error_codes,
+)
 
 API_DESCRIPTION = """\
 Every error has one body: `{"error": {"code", "message", "details"}}`. Each operation lists the \
@@ -111,6 +124,33 @@ _ERRORS: dict[HTTPStatus, tuple[str, str, str, dict[str, Any]]] = {
 
 _MARK = "documented_error_statuses"
 
+_SECONDS = {"type": "integer"}
+# The headers an error of a status carries, as OpenAPI describes them.
+_HEADERS: dict[HTTPStatus, dict[str, dict[str, Any]]] = {
+    HTTPStatus.UNAUTHORIZED: {
+        "WWW-Authenticate": {
+            "description": "How to authenticate: `Bearer`",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+    },
+    HTTPStatus.TOO_MANY_REQUESTS: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again",
+            "required": True,
+            "schema": _SECONDS,
+        },
+    },
+    HTTPStatus.SERVICE_UNAVAILABLE: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again, when the service can tell",
+            "schema": _SECONDS,
+        },
+    },
+}
+# The error bodies whose `code` is one of ErrorCode.
+_CODED = (ErrorBody.__name__, ValidationErrorBody.__name__)
+
 
 def errors(*statuses: HTTPStatus) -> Responses:
     """The ``responses=`` of a route that can also fail with *statuses*, each in the envelope."""
@@ -133,11 +173,17 @@ def error_response_doc(
     message = usual_message if message is None else message
     details = usual_details if details is None else details
     example = {"error": {"code": code, "message": message, "details": details}}
-    return {
-        "model": ErrorEnvelope,
+    model: type[BaseModel] = (
+        ValidationErrorEnvelope if status == HTTPStatus.UNPROCESSABLE_ENTITY else ErrorEnvelope
+    )
+    documented: dict[str, Any] = {
+        "model": model,
         "description": description,
         "content": {"application/json": {"example": example}},
     }
+    if status in _HEADERS:
+        documented["headers"] = _HEADERS[status]
+    return documented
 
 
 def fails_with[F: Callable[..., Any]](*statuses: HTTPStatus) -> Callable[[F], F]:
@@ -193,3 +239,34 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
     yield dependant
     for dependency in dependant.dependencies:
         yield from _dependants(dependency)
+
+
+class DocumentedApp(FastAPI):
+    """A FastAPI app whose schema publishes the error codes as the enum ``ErrorCode``: the
+    codes are the AppErrors' of every module the app imported, known once it is built."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            publish_error_codes(super().openapi())
+        return super().openapi()
+
+
+def publish_error_codes(document: dict[str, Any]) -> None:
+    """Add the ``ErrorCode`` enum to *document*, and point the errors' ``code`` at it."""
+    schemas = document.get("components", {}).get("schemas", {})
+    coded = [name for name in _CODED if name in schemas]
+    if not coded:
+        return
+    schemas["ErrorCode"] = {
+        "type": "string",
+        "enum": error_codes(),
+        "title": "ErrorCode",
+        "description": "What went wrong, for programs: the `code` of every error body",
+    }
+    for name in coded:
+        properties = schemas[name]["properties"]
+        properties["code"] = {
+            "$ref": "#/components/schemas/ErrorCode",
+            **{key: properties["code"][key] for key in ("description", "examples")},
+        }
+    document["components"]["schemas"] = dict(sorted(schemas.items()))

@@ -6,7 +6,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import orjson
 from fastapi import Depends, Query
@@ -30,7 +30,7 @@ class Page[T](BaseModel):
     has_next: bool
 
     @classmethod
-    def build(cls, items: list[T], total: int, params: "PageParams") -> "Page[T]":
+    def build(cls, items: list[T], total: int, params: "PageParams") -> Self:
         return cls(
             items=items,
             total=total,
@@ -97,4 +97,6 @@ class Cursor:
 
 
 def _invalid_cursor() -> InvalidRequestError:
-    return InvalidRequestError("The cursor is invalid", details={"field": "cursor"})
+    return InvalidRequestError(
+        "The cursor is invalid", field="query.cursor", reason="invalid_cursor"
+    )

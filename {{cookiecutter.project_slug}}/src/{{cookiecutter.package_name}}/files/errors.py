@@ -2,7 +2,7 @@
 
 from http import HTTPStatus
 
-from ..core.errors import AppError
+from ..core.errors import AppError, InvalidRequestError
 
 
 class FileTooLargeError(AppError):
@@ -24,12 +24,11 @@ class UnsupportedFileTypeError(AppError):
         )
 
 
-class EmptyFileError(AppError):
-    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+class EmptyFileError(InvalidRequestError):
     code = "EMPTY_FILE"
 
     def __init__(self) -> None:
-        super().__init__("The file is empty")
+        super().__init__("The file is empty", field="body.file", reason="empty_file")
 
 
 class DirectUploadsUnavailableError(AppError):
@@ -40,9 +39,11 @@ class DirectUploadsUnavailableError(AppError):
         super().__init__("Direct uploads need S3 storage (FILES_STORAGE=s3)")
 
 
-class InvalidDirectUploadError(AppError):
-    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+class InvalidDirectUploadError(InvalidRequestError):
     code = "INVALID_DIRECT_UPLOAD"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="body.upload_id", reason="invalid_upload")
 
 
 class StorageUnavailableError(AppError):

@@ -12,13 +12,19 @@ from fastapi.responses import StreamingResponse
 
 from ..core.errors import NotFoundError
 from ..core.openapi import DocumentedRoute, errors
-from ..core.pagination import Page, PageParamsDep
+from ..core.pagination import PageParamsDep
 from ..features.auth.dependencies import CurrentUser
 from .dependencies import FileServiceDep, tickets_of
 from .multipart import read_file_part
 from .names import content_disposition
 from .ranges import parse_range
-from .schemas import DirectUpload, DirectUploadComplete, DirectUploadRequest, FileResponse
+from .schemas import (
+    DirectUpload,
+    DirectUploadComplete,
+    DirectUploadRequest,
+    FilePage,
+    FileResponse,
+)
 from .service import storage_errors
 from .sniff import SCRIPTABLE_TYPES
 from .storage import ObjectNotFoundError
@@ -48,7 +54,10 @@ UPLOADED_FILE_LINKS = {
     "DeleteFile": {"operationId": "files-delete_file", "parameters": _FILE_ID},
 }
 # The stored type, whichever of FILES_ALLOWED_TYPES it is (or application/octet-stream).
-ANY_BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+# application/octet-stream is named too, and second: generators that cannot read */* (such as
+# openapi-python-client) then give the download as bytes instead of leaving it out.
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+ANY_BINARY = {"*/*": _BYTES, "application/octet-stream": _BYTES}
 
 
 @router.post(
@@ -108,12 +117,10 @@ async def complete_direct_upload(
 
 
 @router.get("")
-async def list_files(
-    user: CurrentUser, service: FileServiceDep, params: PageParamsDep
-) -> Page[FileResponse]:
+async def list_files(user: CurrentUser, service: FileServiceDep, params: PageParamsDep) -> FilePage:
     """List your files (admins: everyone's), newest first, a page at a time."""
     files, total = await service.list_page(user, params)
-    return Page.build([FileResponse.model_validate(f) for f in files], total, params)
+    return FilePage.build([FileResponse.model_validate(f) for f in files], total, params)
 
 
 @router.get("/{file_id:uuid}", responses=errors(HTTPStatus.NOT_FOUND))

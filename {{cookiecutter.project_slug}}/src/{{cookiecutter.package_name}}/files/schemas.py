@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.pagination import Page
+
 
 class FileResponse(BaseModel):
     """A stored file's metadata; its bytes are at ``/api/v1/files/{id}/content``."""
@@ -17,6 +19,10 @@ class FileResponse(BaseModel):
     content_type: str = Field(description="The type the file's first bytes show.")
     size: int = Field(description="In bytes.")
     created_at: datetime
+
+
+class FilePage(Page[FileResponse]):
+    """One page of files."""
 
 
 class DirectUploadRequest(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ..config import Settings
 from ..core.clock import utc_now
-from ..core.errors import validation_details
+from ..core.field_errors import validation_details
 from .auth import verified
 from .connection import Connection
 from .frames import (

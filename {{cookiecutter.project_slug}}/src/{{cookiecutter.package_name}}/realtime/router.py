@@ -42,7 +42,9 @@ async def publish_to_room(
     message = RoomMessage(room=room, sender_id=None, data=body.data, sent_at=utc_now())
     limit = request.app.state.settings.ws_max_message_bytes
     if too_large(message, limit):
-        raise InvalidRequestError(f"The message is over {limit} bytes", details={"limit": limit})
+        raise InvalidRequestError(
+            f"The message is over {limit} bytes", field="body.data", reason="too_large"
+        )
     try:
         await hub_of(request.app).to_room(room, message)
     except Exception as exc:

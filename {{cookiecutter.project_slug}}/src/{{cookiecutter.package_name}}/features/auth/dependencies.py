@@ -1,7 +1,6 @@
 """Who is calling: the current user, role checks, and the auth rate limits."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, cast
 
@@ -11,12 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from ...core.openapi import fails_with
-from ...core.schemas import NO_NUL
 from ...dependencies import SessionDep, app_resources, resources_of
 from ..users.models import Role
 from .principals import Principal, PrincipalCache
 from .revocation import RevokedTokens
-from .schemas import MAX_PASSWORD_LENGTH
+from .schemas import LoginForm
 from .service import AuthService
 
 LOGIN_PATH = "/api/v1/auth/login"
@@ -98,18 +96,4 @@ async def auth_rate_limit(request: Request) -> None:
         raise RateLimitedError(retry_after)
 
 
-@dataclass(frozen=True, slots=True)
-class LoginForm:
-    username: str
-    password: str
-
-
-async def login_form(
-    username: Annotated[str, Form(max_length=320, pattern=NO_NUL, description="Your email")],
-    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)],
-) -> LoginForm:
-    """The OAuth2 password form, its fields bounded (length, no NUL)."""
-    return LoginForm(username, password)
-
-
-LoginFormDep = Annotated[LoginForm, Depends(login_form)]
+LoginFormDep = Annotated[LoginForm, Form()]

@@ -22,6 +22,14 @@ class RegisterRequest(BaseModel):
     full_name: str | None = Field(default=None, max_length=200, pattern=VISIBLE_TEXT)
 
 
+class LoginForm(BaseModel):
+    """The OAuth2 password form, its fields bounded (length, no NUL). Other fields of the
+    flow (`grant_type`, `scope`, `client_id`) are accepted and ignored."""
+
+    username: str = Field(max_length=320, pattern=NO_NUL, description="Your email")
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)
+
+
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

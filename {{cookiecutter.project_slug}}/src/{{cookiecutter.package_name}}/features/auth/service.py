@@ -57,7 +57,8 @@ class AuthService:
         if is_refused(email, self.special_use_domains):
             raise InvalidRequestError(
                 "Addresses at this special-use domain are not accepted here",
-                details={"field": "email"},
+                field="body.email",
+                reason="special_use_domain",
             )
         if await self.users.get_by_email(email) is not None:
             raise ConflictError("This email is already registered", details={"field": "email"})

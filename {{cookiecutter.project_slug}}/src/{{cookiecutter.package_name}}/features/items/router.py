@@ -7,10 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ...core.openapi import DocumentedRoute, errors
-from ...core.pagination import MAX_PAGE_SIZE, CursorPage, Page, PageParamsDep
+from ...core.pagination import MAX_PAGE_SIZE, PageParamsDep
 from ..auth.dependencies import CurrentUser
 from .dependencies import ItemFiltersDep, ItemServiceDep
-from .schemas import ItemCreate, ItemResponse, ItemSort, ItemUpdate
+from .schemas import (
+    ItemCreate,
+    ItemCursorPage,
+    ItemPage,
+    ItemResponse,
+    ItemSort,
+    ItemUpdate,
+)
 
 router = APIRouter(prefix="/items", tags=["items"], route_class=DocumentedRoute)
 
@@ -42,12 +49,12 @@ async def list_items(
     filters: ItemFiltersDep,
     params: PageParamsDep,
     sort: Annotated[ItemSort, Query(description="Field to sort by; prefix - for descending")] = (
-        "-created_at"
+        ItemSort.CREATED_AT_DESC
     ),
-) -> Page[ItemResponse]:
+) -> ItemPage:
     """List items a page at a time, filtered and sorted."""
     items, total = await service.list_page(user, filters, sort, params)
-    return Page.build([ItemResponse.model_validate(item) for item in items], total, params)
+    return ItemPage.build([ItemResponse.model_validate(item) for item in items], total, params)
 
 
 @router.get("/cursor", responses=OWNER_FILTER_REFUSED)
@@ -59,10 +66,10 @@ async def list_items_by_cursor(
         str | None, Query(max_length=512, description="next_cursor of a page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-) -> CursorPage[ItemResponse]:
+) -> ItemCursorPage:
     """List items newest first with a cursor: stable while items are being added."""
     items, next_cursor = await service.list_after(user, filters, cursor, limit)
-    return CursorPage(
+    return ItemCursorPage(
         items=[ItemResponse.model_validate(item) for item in items], next_cursor=next_cursor
     )
 

@@ -3,17 +3,27 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ...core.schemas import JSON_NUMBER_ONLY, NO_NUL, VISIBLE_TEXT
+from ...core.pagination import CursorPage, Page
+from ...core.schemas import JSON_NUMBER_ONLY, NO_NUL, VISIBLE_TEXT, NamedEnum
 from .models import ItemStatus
 
 MIN_PRIORITY, MAX_PRIORITY = 1, 5
 
-ItemSort = Literal["created_at", "-created_at", "title", "-title", "priority", "-priority"]
+
+class ItemSort(NamedEnum):
+    """The order of a list of items: a field ascending, or `-` and the field descending."""
+
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
 
 
 # Constraints live on the types, so they hold wherever a field is optional too.
@@ -42,13 +52,14 @@ class ItemUpdate(BaseModel):
     status: ItemStatus | SkipJsonSchema[None] = None
     priority: Priority | SkipJsonSchema[None] = None
 
-    @model_validator(mode="after")
-    def reject_null_for_required_fields(self) -> Self:
-        """Omitting a field keeps it; sending null for a field that needs a value is an error."""
-        for name in ("title", "status", "priority"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    @field_validator("title", "status", "priority", mode="before")
+    @classmethod
+    def reject_null(cls, value: object) -> object:
+        """Omitting a field keeps it (a default is not validated); sending null for a field that
+        needs a value is an error, reported on that field."""
+        if value is None:
+            raise ValueError("Leave the field out to keep its value; it cannot be null")
+        return value
 
 
 class ItemResponse(BaseModel):
@@ -71,3 +82,11 @@ class ItemFilters:
     status: ItemStatus | None = None
     title_contains: str | None = None
     owner_id: uuid.UUID | None = None
+
+
+class ItemPage(Page[ItemResponse]):
+    """One page of items."""
+
+
+class ItemCursorPage(CursorPage[ItemResponse]):
+    """Items after a cursor; pass `next_cursor` back for the next ones."""

@@ -6,10 +6,10 @@ from http import HTTPStatus
 from fastapi import APIRouter
 
 from ...core.openapi import DocumentedRoute, errors
-from ...core.pagination import Page, PageParamsDep
+from ...core.pagination import PageParamsDep
 from ..auth.dependencies import AdminUser, CurrentUser
 from .dependencies import UserServiceDep
-from .schemas import RoleUpdate, UserResponse, UserUpdate
+from .schemas import RoleUpdate, UserPage, UserResponse, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=DocumentedRoute)
 
@@ -32,12 +32,10 @@ async def update_me(
 
 
 @router.get("")
-async def list_users(
-    _: AdminUser, params: PageParamsDep, service: UserServiceDep
-) -> Page[UserResponse]:
+async def list_users(_: AdminUser, params: PageParamsDep, service: UserServiceDep) -> UserPage:
     """List every user, a page at a time (admins only)."""
     users, total = await service.list_users(params)
-    return Page.build([UserResponse.model_validate(u) for u in users], total, params)
+    return UserPage.build([UserResponse.model_validate(u) for u in users], total, params)
 
 
 @router.patch("/{user_id:uuid}/role", responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT))

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...core.pagination import Page
 from ...core.schemas import VISIBLE_TEXT
 from .models import Role
 
@@ -32,3 +33,7 @@ class RoleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
+
+
+class UserPage(Page[UserResponse]):
+    """One page of users."""

@@ -1,0 +1,52 @@
+"""The `openapi` command writes the document the service serves, without a server: what client
+generators read and the drift check compares with the committed openapi.json."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.config import Settings
+
+
+async def test_the_written_document_is_the_served_one(
+    client: AsyncClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    output = tmp_path / "openapi.json"
+
+    cli.main(["openapi", "--output", str(output)])
+
+    served = (await client.get("/openapi.json")).json()
+    # Text, not just equal dicts: the same keys in the same order, and one trailing newline.
+    assert output.read_text(encoding="utf-8") == json.dumps(served, indent=2) + "\n"
+
+
+def test_every_process_writes_the_same_bytes(tmp_path: Path) -> None:
+    """The order comes from the code, not from a process's hash seed or its imports."""
+    written = []
+    for seed in ("1", "2"):
+        output = tmp_path / f"openapi-{seed}.json"
+        subprocess.run(  # noqa: S603 - our own module, with fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "{{ cookiecutter.package_name }}.cli",
+                "openapi",
+                "--output",
+                str(output),
+            ],
+            cwd=tmp_path,  # away from the project's .env
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+        )
+        written.append(output.read_bytes())
+
+    assert written[0] == written[1]
+    assert written[0] == cli.openapi_json(Settings(_env_file=None)).encode()
