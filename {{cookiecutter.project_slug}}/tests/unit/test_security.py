@@ -34,7 +34,7 @@ def hasher() -> PasswordHasher:
     return PasswordHasher(Settings(_env_file=None))
 
 
-def forge(secret: str = SECRET, **claims: Any) -> str:
+def forge(secret: str = SECRET, /, **claims: Any) -> str:
     """A token whose claims are all valid but those given (None drops one), signed with
     *secret*: a test that changes one thing is refused for that thing."""
     now = utc_now()
@@ -153,7 +153,7 @@ class TestRejectedTokens:
             codec.decode(f"{header}.{payload}.{signature}", TokenType.ACCESS)
 
     def test_signed_with_another_secret(self, codec: TokenCodec) -> None:
-        token = forge(secret="another-secret-that-is-long-enough-0123456789")  # claims valid
+        token = forge("another-secret-that-is-long-enough-0123456789")  # claims valid
 
         with pytest.raises(InvalidTokenError, match="Signature verification failed"):
             codec.decode(token, TokenType.ACCESS)
