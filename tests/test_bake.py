@@ -109,3 +109,12 @@ def test_the_baked_dependabot_config_updates_each_ecosystem_weekly(
 
     assert update["schedule"]["interval"] == "weekly"
     assert update["groups"]
+
+
+def test_compose_file_passes_check_jsonschema(default_project: Path) -> None:
+    """The command line itself, once (the variants are checked in-process against the same
+    vendored schema: tests/test_variants.py)."""
+    run(
+        ["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
+        default_project,
+    )
