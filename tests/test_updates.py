@@ -94,6 +94,15 @@ def cruft_create(output: Path, commit: str, answers: dict[str, str]) -> Path:
     return project
 
 
+def committed_bake(output: Path, commit: str, answers: dict[str, str]) -> Path:
+    """A bake at *commit*, committed as a user's first commit."""
+    project = cruft_create(output, commit, answers)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Bake")
+    return project
+
+
 def change_as_a_user(project: Path) -> None:
     """Edits a team makes: its own words at the top of the README, its own description in
     pyproject.toml (a file the template also changes, elsewhere)."""
@@ -130,10 +139,7 @@ def test_an_update_keeps_the_users_change_and_takes_the_templates(
 ) -> None:
     answers = {**ANSWERS, **update_variant}
     current = resolve("HEAD")
-    project = cruft_create(tmp_path / "old", update_from, answers)
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Bake")
+    project = committed_bake(tmp_path / "old", update_from, answers)
     change_as_a_user(project)
     git(project, "commit", "--quiet", "--all", "--message", "Our changes")
 
@@ -159,10 +165,7 @@ def test_an_update_keeps_the_users_change_and_takes_the_templates(
 @pytest.mark.slow  # bakes
 def test_an_update_with_nothing_new_changes_nothing(tmp_path: Path) -> None:
     current = resolve("HEAD")
-    project = cruft_create(tmp_path / "now", current, ANSWERS)
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Bake")
+    project = committed_bake(tmp_path / "now", current, ANSWERS)
 
     result = run([*CRUFT, "update", "--checkout", current, "--skip-apply-ask"], project)
 
@@ -175,10 +178,7 @@ def test_an_update_refuses_a_project_with_uncommitted_changes(tmp_path: Path) ->
     """cruft applies the template's changes to a clean tree only, so nothing of the user's is
     mixed into the update; the refusal names the reason."""
     current = resolve("HEAD")
-    project = cruft_create(tmp_path / "dirty", current, ANSWERS)
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Bake")
+    project = committed_bake(tmp_path / "dirty", current, ANSWERS)
     change_as_a_user(project)
 
     result = subprocess.run(  # noqa: S603 - the test's own command
