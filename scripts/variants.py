@@ -132,7 +132,8 @@ def _cover(
         return chosen
     if len(chosen) >= size or len(uncovered) > (size - len(chosen)) * most:
         return None
-    hardest = min(uncovered, key=lambda pair: sum(pair in p for p in pairs))
+    # Sorted first: ties go the same way whatever the process's string hash seed.
+    hardest = min(sorted(uncovered), key=lambda pair: sum(pair in p for p in pairs))
     for i in (i for i, p in enumerate(pairs) if hardest in p):
         found = _cover(pairs, most, uncovered - pairs[i], [*chosen, i], size)
         if found is not None:

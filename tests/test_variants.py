@@ -4,6 +4,7 @@ import itertools
 import json
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from functools import cache
@@ -369,6 +370,21 @@ def test_a_bake_without_a_pack_names_nothing_of_it(project: Path, variant: Varia
                     or name in path.read_text(errors="replace").lower()
                 ]
                 assert mentions == [], name
+
+
+def test_the_pairwise_set_is_the_same_in_every_process() -> None:
+    """Each run checks the same variants, so a failure reproduces: the search must not depend on
+    the order a set of strings happens to iterate in (hash randomization)."""
+    sets = {
+        run(
+            [sys.executable, "scripts/variants.py", "pairwise"],
+            TEMPLATE_DIR,
+            env={"PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+
+    assert len(sets) == 1
 
 
 def test_all_variants_is_the_product_of_the_options() -> None:
