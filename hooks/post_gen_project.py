@@ -8,6 +8,8 @@ Three kinds of files differ between bakes (cookiecutter.json's ``_manifest``):
 - packs: the paths (globs; a folder goes whole) a yes/no add-on owns, removed when it is off;
 - the lock: one per distinct set of dependencies in ``uv-locks/``, named by that set's key
   (``dependency_key`` of the baked pyproject.toml), becomes ``uv.lock``.
+- the OpenAPI document: one per set of packs in ``openapi-schemas/`` (``schema_key``), becomes
+  ``openapi.json`` with the project name as its title (scripts/schemas.py writes them).
 
 Then it writes ``.env`` (generated secrets live there only, gitignored) and, for a bake by plain
 cookiecutter from a git checkout, the ``.cruft.json`` record that ``cruft check``/``cruft update``
@@ -148,6 +150,39 @@ def place_lock(project_dir: Path, context: dict[str, Any]) -> None:
     shutil.rmtree(locks)
 
 
+SCHEMAS_DIR = "openapi-schemas"
+# The title in the stored documents (copied unrendered), replaced by the project name as JSON.
+SCHEMA_TITLE_PLACEHOLDER = '"' + "{" * 2 + " cookiecutter.project_name " + "}" * 2 + '"'
+
+
+def schema_key(context: dict[str, Any], packs: dict[str, Any]) -> str:
+    """Which stored document a bake gets: the names of the packs it has that add operations
+    (``changes_api`` in the manifest), sorted (the hook's context comes with its keys sorted,
+    the manifest's file does not)."""
+    names = [
+        option.removeprefix("use_")
+        for option in sorted(packs)
+        if packs[option].get("changes_api") and is_on(context.get(option))
+    ]
+    return "-".join(names) or "core"
+
+
+def place_schema(project_dir: Path, context: dict[str, Any]) -> None:
+    """Make this bake's document ``openapi.json``, titled with the project name; drop the rest."""
+    schemas = project_dir / SCHEMAS_DIR
+    key = schema_key(context, context["_manifest"]["packs"])
+    schema = schemas / f"{key}.json"
+    if not schema.is_file():
+        raise SystemExit(
+            f"The template has no OpenAPI document for these packs ({SCHEMAS_DIR}/{key}.json): "
+            "run `uv run python -m scripts.schemas` in the template."
+        )
+    title = json.dumps(str(context["project_name"]), ensure_ascii=False)
+    text = schema.read_text(encoding="utf-8").replace(SCHEMA_TITLE_PLACEHOLDER, title)
+    (project_dir / "openapi.json").write_text(text, encoding="utf-8")
+    shutil.rmtree(schemas)
+
+
 def env_with_secrets(example: str, token_factory: Callable[[], str] | None = None) -> str:
     """Return *example* (the text of .env.example) with every generated secret filled in."""
     make_token = token_factory or (lambda: secrets.token_urlsafe(64))
@@ -265,6 +300,7 @@ def main() -> None:
     project_dir = Path.cwd()
     apply_manifest(project_dir, context)
     place_lock(project_dir, context)
+    place_schema(project_dir, context)
     pin_python_version(project_dir, str(context["python_version"]))
     write_env_file(project_dir)
     write_update_record(project_dir, context)

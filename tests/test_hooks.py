@@ -492,3 +492,31 @@ def test_the_dockerfiles_python_is_the_answer() -> None:
 def test_a_dockerfile_without_one_python_default_stops_the_bake(lines: str) -> None:
     with pytest.raises(SystemExit, match="ARG PYTHON_VERSION="):
         post_gen.with_python_version(f"FROM python:3.12-slim\n{lines}", "3.13")
+
+
+def test_the_stored_document_gets_the_project_name_as_its_title(tmp_path: Path) -> None:
+    schemas = tmp_path / "openapi-schemas"
+    schemas.mkdir()
+    placeholder = post_gen.SCHEMA_TITLE_PLACEHOLDER
+    (schemas / "core.json").write_text(f'{{"info": {{"title": {placeholder}}}}}\n')
+    context = {"project_name": HOSTILE_NAME, "_manifest": {"packs": {"use_redis": {}}}}
+
+    post_gen.place_schema(tmp_path, context)
+
+    assert json.loads((tmp_path / "openapi.json").read_text())["info"]["title"] == HOSTILE_NAME
+    assert not schemas.exists()
+
+
+def test_a_bake_without_a_document_for_its_packs_says_how_to_make_one(tmp_path: Path) -> None:
+    (tmp_path / "openapi-schemas").mkdir()
+    packs = {"use_websockets": {"changes_api": True}, "use_redis": {}}
+    context = {"project_name": "A", "use_websockets": True, "_manifest": {"packs": packs}}
+
+    with pytest.raises(SystemExit, match=r"openapi-schemas/websockets\.json.*scripts\.schemas"):
+        post_gen.place_schema(tmp_path, context)
+
+
+def test_hostile_free_text_is_the_title_of_the_committed_document(hostile_bake: Path) -> None:
+    document = json.loads((hostile_bake / "openapi.json").read_text(encoding="utf-8"))
+
+    assert document["info"]["title"] == HOSTILE_NAME

@@ -20,6 +20,7 @@ from scripts.variants import (
     TEMPLATE_DIR,
     Variant,
     all_variants,
+    as_answers,
     choice_options,
     cookiecutter_json,
     load_hook,
@@ -32,6 +33,8 @@ from .support import run, uses_postgresql, workflows
 VARIANTS = all_variants()
 MANIFEST = cookiecutter_json()["_manifest"]
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+# Generated per set of answers by scripts (relock.py, schemas.py), not written by hand.
+GENERATED_DIRS = {"uv-locks", "openapi-schemas"}
 PACKAGE = "{{cookiecutter.package_name}}"
 # GitHub Actions expressions (${{ ... }}) are meant to survive the bake.
 LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")
@@ -129,6 +132,8 @@ def test_files_of_other_options_are_gone_and_chosen_ones_in_place(
             found = list(project.glob(pattern.replace(PACKAGE, "my_service")))
             assert bool(found) == (variant[option] == "yes"), (option, pattern)
     assert not (project / "uv-locks").exists()
+    assert not (project / "openapi-schemas").exists()
+    assert json.loads((project / "openapi.json").read_text())["info"]["title"] == "My Service"
     assert [p.name for p in baked_files(project) if "@" in p.name] == []
 
 
@@ -285,7 +290,7 @@ def test_the_template_grows_linearly_with_options_and_packs() -> None:
     its own files and nothing per combination; a pack's own file may differ by one alternative
     (its table model per ORM: owned by the pack and that value). Lock files are the one
     exception, kept per set of dependencies (scripts/relock.py), and checked below."""
-    files = [path for path in template_files() if path.parent.name != "uv-locks"]
+    files = [path for path in template_files() if path.parent.name not in GENERATED_DIRS]
     owners = {path: owner_of(path) for path in files}
     per_owner: dict[str, int] = {}
     for owned_by in owners.values():
@@ -321,7 +326,7 @@ def test_conditionals_appear_only_in_the_declared_seams() -> None:
     outside = [
         str(path.relative_to(PROJECT_TEMPLATE))
         for path in template_files()
-        if path.parent.name != "uv-locks"
+        if path.parent.name not in GENERATED_DIRS
         and str(path.relative_to(PROJECT_TEMPLATE)) not in seams
         and CONDITIONAL.search(path.read_text(errors="replace"))
     ]
@@ -370,6 +375,18 @@ def test_a_bake_without_a_pack_names_nothing_of_it(project: Path, variant: Varia
                     or name in path.read_text(errors="replace").lower()
                 ]
                 assert mentions == [], name
+
+
+def test_each_set_of_api_packs_has_one_stored_document() -> None:
+    """scripts/schemas.py keeps one OpenAPI document per set of the packs that add operations;
+    each pack set a variant has finds its document, and no document is left over."""
+    post_gen = load_hook("post_gen_project")
+    packs = MANIFEST["packs"]
+    wanted = {post_gen.schema_key(as_answers(variant), packs) for variant in all_variants()}
+    stored = {path.stem for path in (PROJECT_TEMPLATE / "openapi-schemas").glob("*.json")}
+
+    assert stored == wanted
+    assert any(pack.get("changes_api") for pack in packs.values())
 
 
 def test_the_pairwise_set_is_the_same_in_every_process() -> None:
