@@ -3,13 +3,14 @@ that tools validate."""
 
 import re
 import tomllib
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 import yaml
 
-from scripts.variants import TEMPLATE_DIR, cookiecutter_json
+from scripts.variants import TEMPLATE_DIR, Variant, cookiecutter_json
 
 from .support import run, workflows
 
@@ -118,3 +119,15 @@ def test_compose_file_passes_check_jsonschema(default_project: Path) -> None:
         ["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
         default_project,
     )
+
+
+@pytest.mark.slow  # installs the bake, fetches the pinned generator, runs the service
+def test_a_client_generated_from_the_committed_schema_runs_its_flow(
+    synced: Callable[[Variant], Path],
+) -> None:
+    """What the baked CI's `make client-check` step runs, on the default bake."""
+    project = synced({})
+
+    result = run(["make", "client-check"], project)
+
+    assert "typed errors: ok" in result.stdout
