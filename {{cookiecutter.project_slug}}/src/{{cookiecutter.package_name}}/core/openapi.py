@@ -122,6 +122,15 @@ _ERRORS: dict[HTTPStatus, tuple[str, str, str, dict[str, Any]]] = {
     ),
 }
 
+# Python 3.13 gave these statuses RFC 9110's names and phrases; the document must not change
+# with the interpreter, so a status documented without a table entry takes these.
+_RFC9110_NAMES: dict[HTTPStatus, tuple[str, str]] = {
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ("Content Too Large", "CONTENT_TOO_LARGE"),
+    HTTPStatus.REQUEST_URI_TOO_LONG: ("URI Too Long", "URI_TOO_LONG"),
+    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ("Range Not Satisfiable", "RANGE_NOT_SATISFIABLE"),
+    HTTPStatus.UNPROCESSABLE_ENTITY: ("Unprocessable Content", "UNPROCESSABLE_CONTENT"),
+}
+
 _MARK = "documented_error_statuses"
 
 _SECONDS = {"type": "integer"}
@@ -166,8 +175,9 @@ def error_response_doc(
 ) -> dict[str, Any]:
     """How an error response of *status* is documented: the envelope, and an example; a route
     whose error says more than the usual one overrides its description, message or details."""
+    phrase, name = _RFC9110_NAMES.get(status, (status.phrase, status.name))
     usual_description, code, usual_message, usual_details = _ERRORS.get(
-        status, (status.phrase, status.name, status.phrase, {})
+        status, (phrase, name, phrase, {})
     )
     description = usual_description if description is None else description
     message = usual_message if message is None else message
