@@ -62,6 +62,22 @@ def run(
     return result
 
 
+# Git as a fresh clone has it: a fixed identity, no user or system configuration read.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "A User",
+    "GIT_AUTHOR_EMAIL": "user@example.com",
+    "GIT_COMMITTER_NAME": "A User",
+    "GIT_COMMITTER_EMAIL": "user@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repository: Path, *arguments: str) -> str:
+    """Run git in *repository* (see GIT_ENV); its output, stripped."""
+    return run(["git", *arguments], repository, env=GIT_ENV).stdout.strip()
+
+
 def selected_variants(spec: str) -> list[Variant]:
     if spec in {"all", "pairwise"}:
         return all_variants() if spec == "all" else pairwise_variants()

@@ -15,6 +15,8 @@ from cookiecutter.cli import main as cookiecutter_cli
 
 from scripts.variants import TEMPLATE_DIR, cookiecutter_json, load_hook
 
+from .support import git
+
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
 
@@ -414,15 +416,9 @@ def test_the_update_record_keeps_the_answers_and_not_the_templates_internals() -
 
 def committed_files(project: Path) -> dict[str, bytes]:
     """What a user's first commit of *project* holds (git's own view of .gitignore)."""
-    git = ["git", "-c", "init.defaultBranch=main"]
-    subprocess.run([*git, "init", "--quiet"], cwd=project, check=True)  # noqa: S603
-    subprocess.run([*git, "add", "--all"], cwd=project, check=True)  # noqa: S603
-    listed = subprocess.run(  # noqa: S603
-        [*git, "ls-files", "-z"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    listed = git(project, "ls-files", "-z")
     return {name: (project / name).read_bytes() for name in listed.split("\0") if name}
 
 
@@ -439,12 +435,7 @@ def test_two_bakes_with_the_same_answers_commit_the_same_files(tmp_path: Path) -
     assert committed_files(one) == committed_files(two)
     assert ".env" not in committed_files(one)
     assert (one / ".env").read_text() != (two / ".env").read_text()
-    head = subprocess.run(  # noqa: S603
-        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "HEAD"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    head = git(TEMPLATE_DIR, "rev-parse", "HEAD")
     record = json.loads((one / ".cruft.json").read_text())
     assert (record["template"], record["commit"]) == (str(TEMPLATE_DIR), head)
     assert record["context"]["cookiecutter"]["use_redis"] is True

@@ -9,10 +9,10 @@ import pytest
 
 from scripts.variants import TEMPLATE_DIR
 
+from .support import workflows
+
 BAKED = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-WORKFLOWS = sorted(
-    [*(TEMPLATE_DIR / ".github" / "workflows").glob("*.yml")],
-) + sorted((BAKED / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS = [Path(path) for root in (TEMPLATE_DIR, BAKED) for path in workflows(root)]
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", re.MULTILINE)
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 UV_PINS = {

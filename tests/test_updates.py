@@ -22,7 +22,7 @@ import yaml
 
 from scripts.variants import TEMPLATE_DIR, Variant, is_pack, pairwise_variants, variant_id
 
-from .support import run, selected_variants
+from .support import GIT_ENV, git, run, selected_variants
 
 # The last commit of the sessions before projects recorded their template: the oldest commit a
 # project can have been baked from with `cruft create`, and what the regular run updates from.
@@ -37,15 +37,6 @@ def regular_variant() -> Variant:
 
 
 ANSWERS = {"project_name": "Orders API", "description": "Orders, as a user baked them."}
-# Git as a user's clone has it; no global configuration is read.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "A User",
-    "GIT_AUTHOR_EMAIL": "user@example.com",
-    "GIT_COMMITTER_NAME": "A User",
-    "GIT_COMMITTER_EMAIL": "user@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 CRUFT = [sys.executable, "-m", "cruft"]
 # What is not compared: git's own data, and the files that are the clone's own (secrets) or
 # record where it came from (the cruft record names the commit, checked on its own).
@@ -57,10 +48,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         spec = metafunc.config.getoption("variants")
         variants = [regular_variant()] if spec == "pairwise" else selected_variants(spec)
         metafunc.parametrize("update_variant", variants, ids=variant_id)
-
-
-def git(project: Path, *arguments: str) -> str:
-    return run(["git", *arguments], project, env=GIT_ENV).stdout.strip()
 
 
 def resolve(ref: str) -> str:

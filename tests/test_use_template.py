@@ -13,25 +13,13 @@ import pytest
 
 from scripts.variants import TEMPLATE_DIR
 
-from .support import run
+from .support import GIT_ENV, git, run
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "setup",
-    "GIT_AUTHOR_EMAIL": "setup@example.com",
-    "GIT_COMMITTER_NAME": "setup",
-    "GIT_COMMITTER_EMAIL": "setup@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 ANSWERS = {
     "REPOSITORY_NAME": "orders-api",
     "REPOSITORY_DESCRIPTION": "Orders for  the\nshop.",
     "REPOSITORY_OWNER": "acme",
 }
-
-
-def git(repository: Path, *arguments: str) -> str:
-    return run(["git", *arguments], repository, env=GIT_ENV).stdout.strip()
 
 
 def template_files() -> list[str]:
