@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+from scripts.variants import bake_and_sync
+
 SECURITY_TESTS = ("tests/security", "tests/unit/test_security.py")
 AUTH_TESTS = (*SECURITY_TESTS, "tests/e2e")
 PYTEST = ("uv", "run", "pytest", "-x", "-q", "-n0", "--no-cov", "-p", "no:cacheprovider")
@@ -193,25 +194,6 @@ def run_mutant(project: Path, mutant: Mutant) -> tuple[bool, str, float]:
     return result.returncode != 0, failing, time.monotonic() - started
 
 
-def bake(answers: Sequence[str], where: Path) -> Path:
-    subprocess.run(  # noqa: S603 - cookiecutter on the template, answers as arguments
-        [
-            sys.executable,
-            "-m",
-            "cookiecutter",
-            "--no-input",
-            "-o",
-            str(where),
-            str(TEMPLATE_DIR),
-            *answers,
-        ],
-        check=True,
-    )
-    (project,) = where.iterdir()
-    subprocess.run(["uv", "sync", "--locked", "--quiet"], cwd=project, check=True)  # noqa: S607
-    return project
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, help="a baked, synced project (else: bake one)")
@@ -220,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [m for m in MUTANTS if not args.only or m.name in args.only.split(",")]
     with tempfile.TemporaryDirectory() as scratch:
-        project = args.project or bake(args.answers, Path(scratch))
+        answers = dict(answer.split("=", 1) for answer in args.answers)
+        project = args.project or bake_and_sync(Path(scratch), answers)
         killed, problems = 0, 0
         for mutant in chosen:
             try:

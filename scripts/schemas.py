@@ -18,9 +18,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
-
-from scripts.variants import TEMPLATE_DIR, choice_options, cookiecutter_json, is_pack, load_hook
+from scripts.variants import (
+    TEMPLATE_DIR,
+    bake_and_sync,
+    choice_options,
+    cookiecutter_json,
+    is_pack,
+    load_hook,
+)
 
 SCHEMAS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "openapi-schemas"
 # The project name the documents are written with, then replaced by the placeholder.
@@ -42,15 +47,7 @@ def write_schema(answers: dict[str, str], output: Path) -> tuple[str, str]:
     stored = SCHEMAS / f"{key}.json"
     if not stored.exists():  # a new set of packs: the bake needs a document to place
         stored.write_text("{}\n", encoding="utf-8")
-    project = Path(
-        cookiecutter(
-            str(TEMPLATE_DIR),
-            no_input=True,
-            output_dir=str(output),
-            extra_context={**answers, "project_name": STAND_IN_NAME},
-        )
-    )
-    subprocess.run(["uv", "sync", "--locked", "--quiet"], cwd=project, check=True)  # noqa: S607
+    project = bake_and_sync(output, {**answers, "project_name": STAND_IN_NAME})
     command = ["uv", "run", project.name, "openapi", "--output", "openapi.json"]
     subprocess.run(command, cwd=project, check=True)  # noqa: S603
     text = (project / "openapi.json").read_text(encoding="utf-8")

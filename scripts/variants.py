@@ -141,6 +141,22 @@ def _cover(
     return None
 
 
+def bake_and_sync(output: Path, answers: dict[str, Any]) -> Path:
+    """The template baked with *answers* into *output*, its locked dependencies installed: a
+    project the scripts can run commands in."""
+    import subprocess
+
+    from cookiecutter.main import cookiecutter
+
+    project = Path(
+        cookiecutter(
+            str(TEMPLATE_DIR), no_input=True, output_dir=str(output), extra_context=answers
+        )
+    )
+    subprocess.run(["uv", "sync", "--locked", "--quiet"], cwd=project, check=True)  # noqa: S607
+    return project
+
+
 def variant_id(variant: Variant) -> str:
     parts = [
         option.removeprefix("use_") if is_pack(option) else value
