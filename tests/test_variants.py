@@ -28,6 +28,7 @@ from scripts.variants import (
     variant_id,
 )
 
+from .error_paths import ErrorPathAudit
 from .support import run, uses_postgresql, workflows
 
 VARIANTS = all_variants()
@@ -224,6 +225,12 @@ def test_ruff_check(project: Path) -> None:
 
 def test_ruff_format_check(project: Path) -> None:
     run(["ruff", "format", "--check", "--no-cache", "."], project)
+
+
+def test_every_error_path_test_asserts_an_error(project: Path) -> None:
+    """The error-path share is counted by the marker; tests/error_paths.py says how a test earns
+    it (an error status or exception asserted, or the outcome of a fault it injects)."""
+    assert ErrorPathAudit(project / "tests").unearned() == []
 
 
 def test_every_manifest_path_exists_in_the_template() -> None:

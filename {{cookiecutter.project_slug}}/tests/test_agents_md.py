@@ -3,8 +3,6 @@
 import re
 from pathlib import Path
 
-import pytest
-
 # The targets an agent needs first: run, test, lint, format and migrate.
 CORE_TARGETS = {"run", "test", "lint", "format", "migrate"}
 
@@ -32,7 +30,6 @@ def test_agents_md_names_the_everyday_targets(project_root: Path) -> None:
     assert sorted(CORE_TARGETS - named) == []
 
 
-@pytest.mark.error_path
 def test_a_target_missing_from_the_makefile_is_caught() -> None:
     markdown = "Run `make test`, then `make deploy-everything`.\n\n```\nmake lint\n```\n"
 

@@ -61,7 +61,6 @@ async def test_hsts_in_production_over_https(make_settings: Callable[..., Settin
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-@pytest.mark.error_path
 async def test_no_hsts_over_plain_http_even_in_production(
     make_settings: Callable[..., Settings],
 ) -> None:

@@ -89,7 +89,6 @@ async def test_telemetry_enabled_traces_requests_through_the_sdks_provider(
     assert tracer_provider.tracer.spans[:1] == ["GET"]  # the server span of the request
 
 
-@pytest.mark.error_path
 async def test_telemetry_is_off_by_default_even_with_an_sdk_configured(
     client: AsyncClient, tracer_provider: RecordingTracerProvider
 ) -> None:

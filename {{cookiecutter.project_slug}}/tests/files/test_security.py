@@ -14,11 +14,10 @@ from ..factories import UserFactory
 from ..support import SECURITY_HEADERS, assert_envelope, bearer, serve
 from .support import FILES, HTML, png, stored_objects, upload
 
-pytestmark = pytest.mark.error_path
-
 NOBODYS = "00000000-0000-4000-8000-000000000000"
 
 
+@pytest.mark.error_path
 @pytest.mark.parametrize(("method", "suffix"), [("GET", ""), ("GET", "/content"), ("DELETE", "")])
 async def test_another_users_file_is_a_404(
     client: AsyncClient,
@@ -54,6 +53,7 @@ async def test_another_users_files_are_not_listed(
     assert listed.json()["total"] == 0
 
 
+@pytest.mark.error_path
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -96,6 +96,7 @@ async def test_an_owner_field_in_the_form_is_ignored(
     assert response.json()["owner_id"] == str(user.id)
 
 
+@pytest.mark.error_path
 async def test_too_many_form_fields_are_refused_before_anything_is_stored(
     client: AsyncClient, user_headers: dict[str, str], files_dir: Path
 ) -> None:

@@ -193,14 +193,12 @@ async def test_a_put_cancelled_after_its_last_chunk_leaves_nothing(
     assert await backend.contents() == []
 
 
-@pytest.mark.error_path
 async def test_deleting_a_missing_object_is_no_error(backend: Backend) -> None:
     await backend.storage.delete(KEY)
 
     assert await backend.contents() == []
 
 
-@pytest.mark.error_path
 async def test_a_missing_object_has_no_size(storage: Storage) -> None:
     assert await storage.size(KEY) is None
 

@@ -51,7 +51,6 @@ async def test_what_the_server_sends_validates_against_the_document(
         payload_validator(document, message).validate(frame)
 
 
-@pytest.mark.error_path
 async def test_a_frame_the_server_refuses_does_not_validate_against_the_document(
     client: AsyncClient,
 ) -> None:

@@ -190,7 +190,6 @@ async def test_a_message_longer_once_written_out_is_refused(signed_in: ClientCon
     assert await still_up(signed_in)
 
 
-@pytest.mark.error_path
 async def test_a_connection_that_closes_leaves_no_room_behind(
     app: Any, ws_url: str, token: str
 ) -> None:

@@ -114,7 +114,6 @@ async def test_after_a_delete_reads_load_and_keep_nothing_for_a_while(
     assert 0 < await redis.ttl(cache.key_prefix + key) <= TOMBSTONE_SECONDS
 
 
-@pytest.mark.error_path
 async def test_a_value_loaded_before_a_delete_in_another_process_is_not_kept(
     cache: RedisCache, redis: Redis, key: str
 ) -> None:
@@ -136,7 +135,6 @@ async def test_a_value_loaded_before_a_delete_in_another_process_is_not_kept(
     assert await redis.get(cache.key_prefix + key) == TOMBSTONE
 
 
-@pytest.mark.error_path
 async def test_a_load_in_flight_during_a_delete_is_not_kept(
     cache: RedisCache, redis: Redis, key: str
 ) -> None:
@@ -193,7 +191,6 @@ async def test_when_the_loading_read_is_cancelled_a_waiting_read_loads(
     assert leader.cancelled()
 
 
-@pytest.mark.error_path
 async def test_a_value_that_no_longer_validates_is_a_miss(
     cache: RedisCache, redis: Redis, key: str
 ) -> None:

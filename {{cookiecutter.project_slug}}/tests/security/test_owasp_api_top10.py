@@ -20,8 +20,6 @@ from {{ cookiecutter.package_name }}.features.users.models import User
 from ..factories import DEFAULT_PASSWORD, ItemFactory, UserFactory
 from ..support import TEST_JWT_SECRET, bearer, login, serve
 
-pytestmark = pytest.mark.error_path
-
 ME = "/api/v1/users/me"
 ITEMS = "/api/v1/items"
 SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "content-security-policy")
@@ -47,6 +45,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.error_path
 async def test_another_users_object_is_not_found(
     client: AsyncClient, user_headers: dict[str, str], users: UserFactory, items: ItemFactory
 ) -> None:
@@ -60,6 +59,7 @@ async def test_another_users_object_is_not_found(
         assert response.status_code == 404, method
 
 
+@pytest.mark.error_path
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -101,6 +101,7 @@ async def test_no_body_field_escalates_privileges(
     assert me == before
 
 
+@pytest.mark.error_path
 async def test_a_user_cannot_reach_admin_functions(
     client: AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
@@ -113,6 +114,7 @@ async def test_a_user_cannot_reach_admin_functions(
     assert (listing.status_code, promotion.status_code) == (403, 403)
 
 
+@pytest.mark.error_path
 async def test_alg_none_token_is_refused(client: AsyncClient, user: User) -> None:
     """API2:2023 Broken Authentication: an unsigned token (alg=none) is not accepted."""
     now = utc_now()
@@ -127,6 +129,7 @@ async def test_alg_none_token_is_refused(client: AsyncClient, user: User) -> Non
     assert response.headers["www-authenticate"] == "Bearer"
 
 
+@pytest.mark.error_path
 async def test_expired_token_is_refused(client: AsyncClient, user: User) -> None:
     """API2:2023 Broken Authentication: an expired access token is not accepted."""
     token = forged_token(user, exp=utc_now() - timedelta(seconds=1))
@@ -134,6 +137,7 @@ async def test_expired_token_is_refused(client: AsyncClient, user: User) -> None
     assert (await client.get(ME, headers=auth(token))).status_code == 401
 
 
+@pytest.mark.error_path
 async def test_refresh_token_is_not_an_access_token(client: AsyncClient, user: User) -> None:
     """API2:2023 Broken Authentication: a refresh token does not open API routes."""
     tokens = await login(client, user.email)
@@ -141,6 +145,7 @@ async def test_refresh_token_is_not_an_access_token(client: AsyncClient, user: U
     assert (await client.get(ME, headers=auth(tokens["refresh_token"]))).status_code == 401
 
 
+@pytest.mark.error_path
 async def test_tampered_token_is_refused(client: AsyncClient, user: User, admin: User) -> None:
     """API2:2023 Broken Authentication: changing the claims breaks the signature."""
     header, _, signature = forged_token(user).split(".")
@@ -151,6 +156,7 @@ async def test_tampered_token_is_refused(client: AsyncClient, user: User, admin:
     assert response.status_code == 401
 
 
+@pytest.mark.error_path
 async def test_token_signed_with_another_key_is_refused(client: AsyncClient, user: User) -> None:
     """API2:2023 Broken Authentication: only the service's own key signs valid tokens."""
     token = forged_token(user, key="k" * 64)  # every claim valid: only the key is wrong
@@ -158,6 +164,7 @@ async def test_token_signed_with_another_key_is_refused(client: AsyncClient, use
     assert (await client.get(ME, headers=auth(token))).status_code == 401
 
 
+@pytest.mark.error_path
 async def test_refresh_token_reuse_revokes_the_family(client: AsyncClient, user: User) -> None:
     """API2:2023 Broken Authentication: a replayed refresh token ends every session of it."""
     stolen = await login(client, user.email)
@@ -175,6 +182,7 @@ async def test_refresh_token_reuse_revokes_the_family(client: AsyncClient, user:
     assert (replay.status_code, after.status_code) == (401, 401)
 
 
+@pytest.mark.error_path
 @pytest.mark.parametrize(
     "body",
     [
@@ -194,6 +202,7 @@ async def test_nul_bytes_and_oversize_strings_are_422(
     assert response.status_code == 422
 
 
+@pytest.mark.error_path
 async def test_nul_byte_in_login_is_422(client: AsyncClient) -> None:
     """API4:2023 Unrestricted Resource Consumption: a NUL in the login form is refused early."""
     response = await client.post(
@@ -203,6 +212,7 @@ async def test_nul_byte_in_login_is_422(client: AsyncClient) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.error_path
 async def test_login_is_rate_limited(make_settings: Callable[..., Settings]) -> None:
     """API4:2023 Unrestricted Resource Consumption: credential guessing gets 429 + Retry-After."""
     form = {"username": "victim@example.com", "password": "guess-guess-guess"}
@@ -215,6 +225,7 @@ async def test_login_is_rate_limited(make_settings: Callable[..., Settings]) -> 
     assert responses[-1].json()["error"]["code"] == "RATE_LIMITED"
 
 
+@pytest.mark.error_path
 async def test_security_headers_on_every_kind_of_response(
     app: FastAPI, client: AsyncClient
 ) -> None:
@@ -236,6 +247,7 @@ async def test_security_headers_on_every_kind_of_response(
         assert all(header in response.headers for header in SECURITY_HEADERS), response
 
 
+@pytest.mark.error_path
 async def test_error_bodies_reveal_no_internals(
     app: FastAPI, client: AsyncClient, user_headers: dict[str, str]
 ) -> None:
@@ -267,6 +279,7 @@ async def test_cors_refuses_an_unlisted_origin(make_settings: Callable[..., Sett
     assert "access-control-allow-origin" not in response.headers
 
 
+@pytest.mark.error_path
 async def test_unauthenticated_access_is_refused_everywhere(client: AsyncClient) -> None:
     """API2:2023 Broken Authentication: every non-public route needs a token."""
     protected = [("GET", ME), ("GET", ITEMS), ("POST", ITEMS), ("GET", "/api/v1/users")]
@@ -276,6 +289,7 @@ async def test_unauthenticated_access_is_refused_everywhere(client: AsyncClient)
     assert statuses == [401] * len(protected)
 
 
+@pytest.mark.error_path
 async def test_another_users_token_cannot_log_out_a_session(
     client: AsyncClient, users: UserFactory
 ) -> None:

@@ -52,7 +52,6 @@ async def test_many_ports_of_a_listed_host_do_not_push_it_out() -> None:
     assert b"api.example.com" in app.hosts.known
 
 
-@pytest.mark.error_path
 async def test_an_overlong_allowed_host_is_served_but_not_remembered() -> None:
     app = edge(["*.example.org"])
     long_host = "a" * (MAX_HOST_BYTES + 1 - len(".example.org")) + ".example.org"

@@ -177,7 +177,6 @@ class TestStandardLibraryRecords:
         assert captured.err == ""
         assert json.loads(captured.out)["logger"] == "uvicorn.error"
 
-    @pytest.mark.error_path
     def test_the_servers_access_logger_is_switched_off(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -190,7 +189,6 @@ class TestStandardLibraryRecords:
         access.info("GET /health 200")
         assert capsys.readouterr().out == ""
 
-    @pytest.mark.error_path
     def test_below_the_configured_level_nothing_is_written(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:

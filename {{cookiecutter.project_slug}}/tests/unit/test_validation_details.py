@@ -11,8 +11,6 @@ from {{ cookiecutter.package_name }}.core.field_errors import (
     validation_details,
 )
 
-pytestmark = pytest.mark.error_path
-
 
 class Cat(BaseModel):
     meows: int
@@ -35,6 +33,7 @@ def details_of(body: Any) -> list[dict[str, str]]:
     return problems
 
 
+@pytest.mark.error_path
 def test_a_union_of_objects_names_what_each_member_misses_but_not_the_members() -> None:
     """No `body.pet.Cat.meows`: the keys each member wanted, as the request would have them."""
     problems = details_of({"pet": {}, "ages": []})
@@ -45,6 +44,7 @@ def test_a_union_of_objects_names_what_each_member_misses_but_not_the_members() 
     ]
 
 
+@pytest.mark.error_path
 def test_list_positions_are_part_of_the_path_and_member_tags_are_not() -> None:
     problems = details_of({"pet": {"meows": 1}, "ages": [1, None]})
 

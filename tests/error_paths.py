@@ -1,0 +1,162 @@
+"""Which of a baked project's tests carry the ``error_path`` marker without earning it.
+
+The share of error-path tests (at least 40 %) is counted by the marker, so the marker must mean
+something: a marked test drives the code into a failure and asserts how the failure is handled.
+It earns the marker, in its own body or through a helper in ``tests/`` that it calls, with one of
+
+- ``pytest.raises``, or an assertion that names an exception type (``...Error``, ``...Exception``);
+- an assertion on an error value: an HTTP status from 400 to 599, a WebSocket close code other
+  than 1000 (1001-1015, 3000-4999), as a literal, a ``status``/``HTTPStatus`` name, or a test
+  module's constant bound to one; the error envelope's (or an error frame's) ``"error"``; a
+  non-zero exit code;
+- a fault the test injects and then asserts the outcome of: a link cut or stalled
+  (``TcpProxy.cut``/``stall``), a service address nothing answers on (``UNREACHABLE_...``), a
+  database connection terminated, a task cancelled, a transaction rolled back, a stand-in that
+  raises.
+
+Anything else (a sanitiser's output, a header that is absent) is a fine test, but not an error
+path: leave it unmarked.
+"""
+
+import ast
+import re
+from collections.abc import Iterator
+from http import HTTPStatus
+from pathlib import Path
+
+MARKER = "error_path"
+# Calls that inject a fault: a link cut or stalled, a connection aborted, a task cancelled, a
+# transaction rolled back.
+FAULTS = frozenset({"cut", "cut_off", "stall", "abort", "cancel", "rollback", "kill"})
+# Names and SQL that inject one: a service address nothing answers on, a connection terminated.
+FAULT_TEXT = re.compile(r"\bUNREACHABLE_\w+|pg_terminate_backend")
+EXCEPTION_NAME = re.compile(r"\w+(Error|Exception|Exit|Timeout|Closed)\b")
+NON_ZERO_EXIT = re.compile(
+    r"returncode\s*(!=\s*0|==\s*[1-9A-Z])|exit_code\s*(!=\s*0|==\s*[1-9A-Z])"
+)
+
+
+def is_error_code(value: object) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and (400 <= value <= 599 or 1001 <= value <= 1015 or 3000 <= value <= 4999)
+    )
+
+
+class ErrorPathAudit:
+    """The test modules under *root*: the functions and constants they define, and which of the
+    tests marked as error paths earn the marker."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.modules = {path: ast.parse(path.read_text()) for path in sorted(root.rglob("*.py"))}
+        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self.error_constants: set[str] = {"INVALID_SETTINGS_EXIT_CODE"}
+        for tree in self.modules.values():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self.functions.setdefault(node.name, []).append(node)
+            for statement in tree.body:
+                if (
+                    isinstance(statement, ast.Assign)
+                    and isinstance(statement.value, ast.Constant)
+                    and is_error_code(statement.value.value)
+                ):
+                    self.error_constants.update(
+                        target.id for target in statement.targets if isinstance(target, ast.Name)
+                    )
+        self._earning = self._helpers_that_earn()
+
+    def marked_tests(self) -> Iterator[tuple[Path, ast.FunctionDef | ast.AsyncFunctionDef]]:
+        for path, tree in self.modules.items():
+            if not path.name.startswith("test_"):
+                continue
+            module_marked = any(
+                isinstance(statement, ast.Assign)
+                and any(getattr(target, "id", None) == "pytestmark" for target in statement.targets)
+                and MARKER in ast.unparse(statement.value)
+                for statement in tree.body
+            )
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                    node.name.startswith("test_")
+                    and (
+                        module_marked or any(MARKER in ast.unparse(d) for d in node.decorator_list)
+                    )
+                ):
+                    yield path, node
+
+    def unearned(self) -> list[str]:
+        """``path::test`` of every marked test that earns its marker in none of the ways above."""
+        return [
+            f"{path.relative_to(self.root)}::{test.name}"
+            for path, test in self.marked_tests()
+            if not (self._earns(test) or self._calls(test) & self._earning)
+        ]
+
+    def _earns(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        if FAULT_TEXT.search(ast.unparse(function)):
+            return True
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assert) and self._names_an_error(node.test):
+                return True
+            if isinstance(node, ast.Call):
+                called = _name(node.func)
+                if called == "raises" or called in FAULTS:
+                    return True
+                if called.startswith(("assert", "expect")) and any(
+                    self._names_an_error(argument) for argument in node.args
+                ):
+                    return True
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node is not function
+                and any(isinstance(inner, ast.Raise) for inner in ast.walk(node))
+            ):
+                return True  # a stand-in that raises
+        return False
+
+    def _names_an_error(self, expression: ast.expr) -> bool:
+        for node in ast.walk(expression):
+            if isinstance(node, ast.Constant) and (
+                is_error_code(node.value) or node.value == "error"
+            ):
+                return True  # a status or close code, or the envelope's (or a frame's) "error"
+            if isinstance(node, ast.Name) and node.id in self.error_constants:
+                return True
+            if isinstance(node, ast.Attribute):
+                owner = ast.unparse(node.value)
+                if owner == "HTTPStatus" and is_error_code(HTTPStatus[node.attr].value):
+                    return True
+                if owner == "status" and re.fullmatch(
+                    r"(HTTP_[45]\d\d|WS_1(00[1-9]|01\d))_\w+", node.attr
+                ):
+                    return True
+        text = ast.unparse(expression)
+        return bool(EXCEPTION_NAME.search(text) or NON_ZERO_EXIT.search(text))
+
+    def _calls(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        return {_name(node.func) for node in ast.walk(function) if isinstance(node, ast.Call)}
+
+    def _helpers_that_earn(self) -> set[str]:
+        earning = {
+            name
+            for name, functions in self.functions.items()
+            if not name.startswith("test_") and any(self._earns(f) for f in functions)
+        }
+        while True:  # a helper that calls one that earns earns too
+            more = {
+                name
+                for name, functions in self.functions.items()
+                if name not in earning
+                and not name.startswith("test_")
+                and any(self._calls(f) & earning for f in functions)
+            }
+            if not more:
+                return earning
+            earning |= more
+
+
+def _name(function: ast.expr) -> str:
+    return function.attr if isinstance(function, ast.Attribute) else ast.unparse(function)
