@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.variants import TEMPLATE_DIR
+from scripts.variants import TEMPLATE_DIR, cookiecutter_json
 
 from .support import workflows
 
@@ -53,3 +53,30 @@ def test_one_uv_version_everywhere() -> None:
                     versions.setdefault(version, set()).add(path.name)
 
     assert len(versions) == 1, f"uv versions differ: {versions}"
+
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+FROM = re.compile(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?$", re.MULTILINE)
+
+
+def test_the_image_is_built_on_digest_pinned_pythons_one_per_choice() -> None:
+    """Dependabot proposes each new digest; the bake only chooses which stage is used."""
+    stages = dict(
+        (alias, image) for image, alias in FROM.findall((BAKED / "Dockerfile").read_text())
+    )
+    choices = cookiecutter_json()["python_version"]
+    pythons = {alias: stages.get(alias, "") for alias in (f"python-{v}" for v in choices)}
+
+    assert all(
+        image.startswith(f"python:{alias.removeprefix('python-')}-slim@") and DIGEST.search(image)
+        for alias, image in pythons.items()
+    ), pythons
+    assert stages["builder"] == stages["runtime"] == "python-${PYTHON_VERSION}"
+
+
+def test_the_compose_database_is_pinned_by_digest() -> None:
+    images = re.findall(r"^\s+image:\s*(\S+)", (BAKED / "compose.yaml").read_text(), re.MULTILINE)
+    databases = [image for image in images if image.startswith("postgres:")]
+
+    assert databases, images
+    assert all(DIGEST.search(image) for image in databases), images
