@@ -2,8 +2,8 @@
 (signature checking, expiry, token type, revocation, refresh-token reuse, password checks, roles,
 ownership, rate limits, server-owned fields) and the baked tests must fail.
 
-    uv run python -m scripts.mutants                       # bake the default, run every mutant
-    uv run python -m scripts.mutants --answers use_redis=yes orm=sqlmodel
+    uv run python -m scripts.mutants                       # bake the default, run its mutants
+    uv run python -m scripts.mutants --answers use_redis=yes orm=sqlmodel   # and the Redis pack's
     uv run python -m scripts.mutants --project DIR --only token-signature,owner-scope
 
 Each mutant replaces one snippet that must occur exactly once in its file (a stale mutant is an
@@ -36,6 +36,7 @@ class Mutant:
     old: str
     new: str
     tests: tuple[str, ...] = AUTH_TESTS
+    pack: str | None = None  # the option whose pack owns the file (a bake without it is skipped)
 
 
 MUTANTS = (
@@ -150,6 +151,47 @@ MUTANTS = (
         '    """Fields a user may change on their own account; anything else is rejected."""\n\n'
         '    model_config = ConfigDict(extra="ignore")',
     ),
+    # The Redis pack: limits, revocation and eviction shared by every process.
+    Mutant(
+        "redis-limit-not-counted",
+        "redis/rate_limit.py",
+        "arrival = arrival + interval",
+        "arrival = arrival",
+        ("tests/redis/test_rate_limit.py", "tests/e2e/test_auth_rate_limits.py"),
+        pack="use_redis",
+    ),
+    Mutant(
+        "redis-revocation-unheard",
+        "redis/revocation.py",
+        "self.revoked.deny(RevokedToken(jti, exp) for jti, exp in event.revoked.items())",
+        "self.revoked.deny(())",
+        ("tests/redis/test_revocation.py",),
+        pack="use_redis",
+    ),
+    Mutant(
+        "redis-eviction-unheard",
+        "redis/revocation.py",
+        "for user_id in event.evicted:\n            self.principals.evict(user_id)",
+        "for user_id in event.evicted:\n            del user_id",
+        ("tests/redis/test_revocation.py",),
+        pack="use_redis",
+    ),
+    Mutant(
+        "redis-missed-revocations",
+        "redis/revocation.py",
+        "        self.revoked.deny(tokens)\n",
+        "        self.revoked.deny(())\n",
+        ("tests/redis/test_revocation.py",),
+        pack="use_redis",
+    ),
+    Mutant(
+        "redis-cache-never-deleted",
+        "redis/cache.py",
+        "        self._unsent_deletes[name] = None\n",
+        "",
+        ("tests/redis/test_cache.py", "tests/redis/test_outage.py"),
+        pack="use_redis",
+    ),
 )
 
 
@@ -204,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         answers = dict(answer.split("=", 1) for answer in args.answers)
         project = args.project or bake_and_sync(Path(scratch), answers)
+        absent = [m for m in chosen if m.pack is not None and not target(project, m).exists()]
+        for mutant in absent:
+            print(f"skipped   {mutant.name:<22} ({mutant.pack} is not in this bake)")
+        chosen = [m for m in chosen if m not in absent]
         killed, problems = 0, 0
         for mutant in chosen:
             try:
