@@ -75,9 +75,7 @@ async def signed_in_client(client: httpx.AsyncClient) -> str:
         "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
     )
     register.raise_for_status()
-    login = await client.post(
-        "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    )
+    login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     login.raise_for_status()
     client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
     created = [
