@@ -5,9 +5,12 @@ A bake's ``make audit`` runs pip-audit on ``uv export --locked`` of its own lock
 locks cannot be exported as they are: the project's own entry holds the template's placeholders
 (``{{ cookiecutter.project_slug }}``), so uv would read no project. What the export lists is the
 lock's packages from the package index, the project itself left out; this script writes exactly
-those pins (every group, every platform) and hands them to the same pinned pip-audit with the
-same options, one lock at a time. pip-audit asks PyPI's vulnerability data (its default
-service) about each pin; ``--strict`` fails a lock whose pins could not all be checked.
+those pins, every group's, and hands them to the same pinned pip-audit with the same options,
+one lock at a time. It leaves out the export's environment markers, so every platform's
+packages are audited (pip-audit skips a pin whose marker excludes the machine it runs on, as
+``make audit`` on Linux does with Windows-only ones). pip-audit asks PyPI's vulnerability data
+(its default service) about each pin; ``--strict`` fails a lock whose pins could not all be
+checked.
 
 Exits 1 when any lock has a known vulnerability or could not be audited, naming the locks.
 """
