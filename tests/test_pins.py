@@ -1,12 +1,14 @@
 """What bots bump stays pinned, and pinned alike: every action of every workflow (the template's
-and the baked project's) by a full commit SHA with its version in a comment, and one uv version
-for the workflows, the baked image and this repository's CI script."""
+and the baked project's) by a full commit SHA with its version in a comment, one uv version
+for the workflows, the baked image and this repository's CI script, and one pip-audit version
+for a bake's `make audit` and the nightly's audit of every lock."""
 
 import re
 from pathlib import Path
 
 import pytest
 
+from scripts.audit_locks import PIP_AUDIT
 from scripts.variants import TEMPLATE_DIR, cookiecutter_json
 
 from .support import workflows
@@ -80,3 +82,26 @@ def test_the_compose_database_is_pinned_by_digest() -> None:
 
     assert databases, images
     assert all(DIGEST.search(image) for image in databases), images
+
+
+PIP_AUDIT_PIN = re.compile(r"pip-audit==([\w.]+)")
+
+
+def test_one_pip_audit_version_everywhere() -> None:
+    """The baked Makefile's PIP_AUDIT is the pin; the nightly's script and every document that
+    names a version name the same one."""
+    makefile = (BAKED / "Makefile").read_text(encoding="utf-8")
+    (pinned,) = re.findall(r"^PIP_AUDIT := (\S+)$", makefile, flags=re.MULTILINE)
+    sources = [
+        path
+        for path in (*TEMPLATE_DIR.glob("scripts/*.py"), *TEMPLATE_DIR.rglob("*.md"), *WORKFLOWS)
+        if ".venv" not in path.parts
+    ]
+    versions = {
+        version: path.name
+        for path in [BAKED / "Makefile", *sources]
+        for version in PIP_AUDIT_PIN.findall(path.read_text(encoding="utf-8"))
+    }
+
+    assert pinned == PIP_AUDIT
+    assert list(versions) == [pinned.removeprefix("pip-audit==")], versions
