@@ -82,8 +82,8 @@ def test_ruff_check(project: Path) -> None:
     run(["uv", "run", "ruff", "check", "."], project)
 
 
-def test_mypy_strict(project: Path) -> None:
-    run(["uv", "run", "mypy"], project)
+def test_mypy_strict(project: Path, mypy: Callable[[Path], None]) -> None:
+    mypy(project)
 
 
 def test_pytest_on_sqlite_meets_the_coverage_gate(project: Path) -> None:

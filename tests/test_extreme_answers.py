@@ -71,13 +71,15 @@ def test_ruff_accepts_the_bake_as_written(
 
 @pytest.mark.slow
 def test_the_bakes_own_lint_and_type_checks_pass(
-    synced: Callable[[dict[str, str]], Path], answers: dict[str, str]
+    synced: Callable[[dict[str, str]], Path],
+    answers: dict[str, str],
+    mypy: Callable[[Path], None],
 ) -> None:
     project = synced(answers)
 
     run(["uv", "run", "ruff", "format", "--check", "."], project)
     run(["uv", "run", "ruff", "check", "."], project)
-    run(["uv", "run", "mypy"], project)
+    mypy(project)
 
 
 def render_python_string(text: str) -> str:
