@@ -40,7 +40,7 @@ async def list_users(_: AdminUser, params: PageParamsDep, service: UserServiceDe
 
 @router.patch("/{user_id:uuid}/role", responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT))
 async def change_role(
-    user_id: uuid.UUID, body: RoleUpdate, _: AdminUser, service: UserServiceDep
+    user_id: uuid.UUID, body: RoleUpdate, admin: AdminUser, service: UserServiceDep
 ) -> UserResponse:
     """Change a user's role (admins only)."""
-    return UserResponse.model_validate(await service.change_role(user_id, body.role))
+    return UserResponse.model_validate(await service.change_role(admin, user_id, body.role))

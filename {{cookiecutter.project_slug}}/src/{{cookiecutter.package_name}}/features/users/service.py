@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...core.audit import AuditEvent, audit
 from ...core.errors import ConflictError, NotFoundError
 from ...core.pagination import PageParams
 from ..auth.principals import Principal
@@ -13,8 +14,9 @@ from .schemas import UserUpdate
 
 
 class UserService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, client: str | None = None) -> None:
         self.session = session
+        self.client = client  # the caller's address, for the audit trail
         self.users = UserRepository(session)
 
     async def profile(self, principal: Principal) -> User:
@@ -34,8 +36,9 @@ class UserService:
     async def list_users(self, params: PageParams) -> tuple[list[User], int]:
         return await self.users.list(offset=params.offset, limit=params.page_size)
 
-    async def change_role(self, user_id: uuid.UUID, role: Role) -> User:
-        """Set a user's role; the last admin cannot be demoted, so the service never locks out."""
+    async def change_role(self, actor: Principal, user_id: uuid.UUID, role: Role) -> User:
+        """Set a user's role, as the admin *actor* asks; the last admin cannot be demoted, so the
+        service never locks out."""
         user = await self.users.get(user_id)
         if user is None:
             raise NotFoundError("User")
@@ -45,8 +48,16 @@ class UserService:
             and await self.users.count_admins() == 1
         ):
             raise ConflictError("The last admin cannot be demoted", details={"field": "role"})
-        user.role = role
+        previous, user.role = user.role, role
         # The commit evicts the user's cached principal in this process at once (the session
         # events of features/auth/principals.py); other processes follow within the cache TTL.
         await self.session.commit()
+        audit(
+            AuditEvent.ROLE_CHANGED,
+            actor=actor.id,
+            subject=user.id,
+            client=self.client,
+            old_role=previous.value,
+            new_role=role.value,
+        )
         return user
