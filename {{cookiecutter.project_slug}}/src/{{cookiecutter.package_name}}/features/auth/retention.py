@@ -11,11 +11,12 @@ refresh, so a service nobody schedules anything for still stays bounded.
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...core.clock import utc_now
 from .repository import RefreshTokenRepository
 
 logger = structlog.get_logger(__name__)
@@ -44,25 +45,19 @@ async def purge_expired(
 
 
 class TokenRetention:
-    """One process's opportunistic purge: when it last ran, and how much it deletes at a time.
-
-    *clock* gives the wall-clock time in seconds (tests pass a FakeClock): both when a purge is
-    next due and which tokens count as expired.
-    """
+    """One process's opportunistic purge: when it is next due (on the monotonic *clock*; tests
+    pass a FakeClock), and how much it deletes at a time."""
 
     def __init__(
         self,
         interval_seconds: float = PURGE_INTERVAL_SECONDS,
         batch_size: int = PURGE_BATCH_SIZE,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self._clock = clock
         self._next_at = float("-inf")
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), UTC)
 
     def claim(self) -> bool:
         """Whether a purge is due; claiming it makes the next one due an interval later, so
@@ -80,7 +75,7 @@ class TokenRetention:
         if not self.claim():
             return
         try:
-            removed = await purge_expired(session, self.now(), self.batch_size, max_batches=1)
+            removed = await purge_expired(session, utc_now(), self.batch_size, max_batches=1)
         except Exception:  # logged; the next purge, an interval later, retries
             logger.warning("refresh_tokens.purge_failed", exc_info=True)
             return

@@ -42,11 +42,7 @@ class UserService:
         user = await self.users.get(user_id)
         if user is None:
             raise NotFoundError("User")
-        if (
-            user.role is Role.ADMIN
-            and role is not Role.ADMIN
-            and await self.users.count_admins() == 1
-        ):
+        if role is not Role.ADMIN and await self._is_last_active_admin(user):
             raise ConflictError("The last admin cannot be demoted", details={"field": "role"})
         previous, user.role = user.role, role
         # The commit evicts the user's cached principal in this process at once (the session
@@ -61,3 +57,29 @@ class UserService:
             new_role=role.value,
         )
         return user
+
+    async def set_active(self, actor: Principal, user_id: uuid.UUID, active: bool) -> User:
+        """Deactivate a user (they can no longer sign in, and their tokens stop working) or
+        reactivate them, as the admin *actor* asks; the last active admin stays active."""
+        user = await self.users.get(user_id)
+        if user is None:
+            raise NotFoundError("User")
+        if user.is_active == active:
+            return user  # nothing changes, so nothing to audit
+        if not active and await self._is_last_active_admin(user):
+            raise ConflictError(
+                "The last admin cannot be deactivated", details={"field": "is_active"}
+            )
+        user.is_active = active
+        await self.session.commit()  # evicts the cached principal, as for a role change
+        event = AuditEvent.USER_REACTIVATED if active else AuditEvent.USER_DEACTIVATED
+        audit(event, actor=actor.id, subject=user.id, client=self.client)
+        return user
+
+    async def _is_last_active_admin(self, user: User) -> bool:
+        """Whether *user* is the one admin who can still sign in: who would manage users then?"""
+        return (
+            user.role is Role.ADMIN
+            and user.is_active
+            and await self.users.count_active_admins() == 1
+        )
