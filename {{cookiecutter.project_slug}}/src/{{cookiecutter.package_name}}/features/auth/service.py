@@ -122,22 +122,7 @@ class AuthService:
         user = await self.users.get_by_email(email)
         password_ok = await self.hasher.verify(password, user.password_hash if user else None)
         if user is None or not password_ok or not user.is_active:
-            # The client hears the same whatever the reason; only the audit line tells.
-            reason = (
-                "unknown_email"
-                if user is None
-                else "wrong_password"
-                if not password_ok
-                else "inactive"
-            )
-            subject = None if user is None else user.id
-            audit(
-                AuditEvent.LOGIN_FAILED,
-                actor=None,
-                subject=subject,
-                client=self.client,
-                reason=reason,
-            )
+            self._audit_failed_login(user, password_ok)
             raise InvalidCredentialsError
         await self.login_limiter.refund(account)
         pair = await self._issue_pair(user.id, family_id=uuid.uuid4())
@@ -201,6 +186,20 @@ class AuthService:
         principal = Principal.of(user)
         self.principals.put(principal, ticket)
         return principal
+
+    def _audit_failed_login(self, user: User | None, password_ok: bool) -> None:
+        """The client hears the same whatever the reason (no account enumeration); the audit
+        line says which it was."""
+        if user is None:
+            reason = "unknown_email"
+        elif not password_ok:
+            reason = "wrong_password"
+        else:
+            reason = "inactive"
+        subject = None if user is None else user.id
+        audit(
+            AuditEvent.LOGIN_FAILED, actor=None, subject=subject, client=self.client, reason=reason
+        )
 
     async def _revoke_family(self, family_id: uuid.UUID) -> None:
         """Revoke the family's refresh tokens, then the access tokens issued with them that have
