@@ -60,7 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.principals = PrincipalCache(settings.auth_user_cache_seconds)
     app.state.revoked_tokens = RevokedTokens()
-    app.state.token_retention = TokenRetention()
+    app.state.token_retention = retention = TokenRetention(app.state.resources.session_factory)
     try:
         async with AsyncExitStack() as packs:
             for pack in PACKS:
@@ -74,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             finally:
                 restore_garbage_collector()
     finally:
+        await retention.wait()
         await engine.dispose()
         logger.info("shutdown")
 

@@ -2,6 +2,7 @@
 row that reuse detection may still need stays."""
 
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -53,8 +54,12 @@ def service_with(
 
 
 @pytest.fixture
-def retention(clock: FakeClock) -> TokenRetention:
-    return TokenRetention(interval_seconds=INTERVAL, batch_size=3, clock=clock)
+async def retention(clock: FakeClock, resources: Resources) -> AsyncIterator[TokenRetention]:
+    retention = TokenRetention(
+        resources.session_factory, interval_seconds=INTERVAL, batch_size=3, clock=clock
+    )
+    yield retention
+    await retention.wait()
 
 
 @pytest.fixture
@@ -82,13 +87,18 @@ async def a_day_passes(session: AsyncSession) -> None:
 
 
 async def test_logins_and_refreshes_day_after_day_keep_the_table_bounded(
-    service: AuthService, session: AsyncSession, users: UserFactory, clock: FakeClock
+    service: AuthService,
+    retention: TokenRetention,
+    session: AsyncSession,
+    users: UserFactory,
+    clock: FakeClock,
 ) -> None:
     user = await users.create()
     lifetime_days = service.codec.lifetime(TokenType.REFRESH).days
     counts = []
     for _ in range(DAYS):
         tokens = await service.login(user.email, DEFAULT_PASSWORD)
+        await retention.wait()  # the purge the login started
         await service.refresh(tokens.refresh_token)
         await a_day_passes(session)
         clock.now += INTERVAL  # the next login may purge again
@@ -101,21 +111,49 @@ async def test_logins_and_refreshes_day_after_day_keep_the_table_bounded(
 
 
 async def test_a_family_still_valid_keeps_its_revoked_rows_so_reuse_is_caught(
-    service: AuthService, session: AsyncSession, users: UserFactory, clock: FakeClock
+    service: AuthService,
+    retention: TokenRetention,
+    session: AsyncSession,
+    users: UserFactory,
+    clock: FakeClock,
 ) -> None:
     user = await users.create()
     await service.login(user.email, DEFAULT_PASSWORD)  # a family that expires
+    await retention.wait()
     for _ in range(8):
         await a_day_passes(session)
-    tokens = await service.login(user.email, DEFAULT_PASSWORD)  # purges the stale family
-    await service.refresh(tokens.refresh_token)
+    tokens = await service.login(user.email, DEFAULT_PASSWORD)
+    await service.refresh(tokens.refresh_token)  # a rotated token, revoked but still valid
     clock.now += INTERVAL
 
-    await service.login(user.email, DEFAULT_PASSWORD)  # purges again: nothing else expired
+    await service.login(user.email, DEFAULT_PASSWORD)  # purges the expired family only
+    await retention.wait()
 
     with pytest.raises(InvalidTokenError):  # the rotated token's row is still there: a reuse
         await service.refresh(tokens.refresh_token)
     assert await row_count(session) == 3  # the rotated, its successor, the last login's
+
+
+async def test_a_purge_runs_in_the_background_and_is_logged(
+    service: AuthService,
+    retention: TokenRetention,
+    session: AsyncSession,
+    users: UserFactory,
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    user = await users.create()
+    await service.login(user.email, DEFAULT_PASSWORD)
+    await retention.wait()
+    for _ in range(8):
+        await a_day_passes(session)
+    clock.now += INTERVAL
+
+    await service.login(user.email, DEFAULT_PASSWORD)
+    await retention.wait()
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["removed"] for line in lines if line["event"] == "refresh_tokens.purged"] == [1]
 
 
 async def test_a_purge_runs_at_most_once_per_interval(
@@ -146,6 +184,7 @@ class TestRetentionErrors:
     async def test_a_failing_purge_never_fails_the_login(
         self,
         service: AuthService,
+        retention: TokenRetention,
         users: UserFactory,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
@@ -158,6 +197,7 @@ class TestRetentionErrors:
         monkeypatch.setattr(RefreshTokenRepository, "delete_expired", unreachable)
 
         tokens = await service.login(user.email, DEFAULT_PASSWORD)
+        await retention.wait()
 
         assert (await service.authenticate(tokens.access_token)).id == user.id
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -9,12 +9,13 @@ batch by batch; and each process, at most once per interval, deletes one batch a
 refresh, so a service nobody schedules anything for still stays bounded.
 """
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...core.clock import utc_now
 from .repository import RefreshTokenRepository
@@ -46,18 +47,25 @@ async def purge_expired(
 
 class TokenRetention:
     """One process's opportunistic purge: when it is next due (on the monotonic *clock*; tests
-    pass a FakeClock), and how much it deletes at a time."""
+    pass a FakeClock), how much it deletes at a time, and the purges under way.
+
+    A purge runs as a task of its own, in a session of its own: the login or refresh that
+    started it neither waits for it nor hears of its failure.
+    """
 
     def __init__(
         self,
+        session_factory: async_sessionmaker[AsyncSession],
         interval_seconds: float = PURGE_INTERVAL_SECONDS,
         batch_size: int = PURGE_BATCH_SIZE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
+        self._session_factory = session_factory
         self._clock = clock
         self._next_at = float("-inf")
+        self._running: set[asyncio.Task[None]] = set()  # referenced, or a task may vanish
 
     def claim(self) -> bool:
         """Whether a purge is due; claiming it makes the next one due an interval later, so
@@ -68,14 +76,22 @@ class TokenRetention:
         self._next_at = now + self.interval_seconds
         return True
 
-    async def purge_if_due(self, session: AsyncSession) -> None:
-        """Delete one batch of expired tokens if one is due. Runs after the caller committed
-        its own work and never raises: housekeeping must not fail a login. After a failure
-        the session's transaction is left for its owner to roll back (it closes it)."""
+    def purge_if_due(self) -> None:
+        """Start deleting one batch of expired tokens, in the background, if one is due."""
         if not self.claim():
             return
+        task = asyncio.create_task(self._purge_one_batch())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def wait(self) -> None:
+        """Let the purges under way finish (on shutdown, before the engine goes)."""
+        await asyncio.gather(*self._running)
+
+    async def _purge_one_batch(self) -> None:
         try:
-            removed = await purge_expired(session, utc_now(), self.batch_size, max_batches=1)
+            async with self._session_factory() as session:
+                removed = await purge_expired(session, utc_now(), self.batch_size, max_batches=1)
         except Exception:  # logged; the next purge, an interval later, retries
             logger.warning("refresh_tokens.purge_failed", exc_info=True)
             return

@@ -242,7 +242,7 @@ class AuthService:
         )
         await self.session.commit()
         if self.retention is not None:
-            await self.retention.purge_if_due(self.session)
+            self.retention.purge_if_due()
         return TokenPair(
             access_token=access_token,
             refresh_token=refresh_token,
