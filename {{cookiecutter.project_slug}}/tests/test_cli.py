@@ -1,9 +1,13 @@
-"""The management command that creates the first admin."""
+"""The management commands: create-admin, which makes the first admin, and purge-tokens."""
 
+import asyncio
 import io
+import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import Settings, get_settings
+from {{ cookiecutter.package_name }}.core.audit import AuditEvent
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+from {{ cookiecutter.package_name }}.features.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.features.users.models import Role
 from {{ cookiecutter.package_name }}.features.users.repository import (
     UserRepository,
 )
 
-from .factories import DEFAULT_PASSWORD
+from .factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture
@@ -125,3 +132,74 @@ class TestCreateAdminErrors:
             cli.main(["create-admin"])
 
         assert exit_info.value.code == 2
+
+
+async def test_create_admin_is_audited_as_the_cli(
+    capsys: pytest.CaptureFixture[str], session: AsyncSession, settings: Settings
+) -> None:
+    await cli.create_admin(settings, "root@example.com", DEFAULT_PASSWORD, None)
+
+    admin = await UserRepository(session).get_by_email("root@example.com")
+    assert admin is not None
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    audited = [line for line in lines if line["event"] == AuditEvent.ADMIN_CREATED]
+    assert [(line["actor"], line["subject"], line["client"]) for line in audited] == [
+        ("cli", str(admin.id), None)
+    ]
+    assert DEFAULT_PASSWORD not in json.dumps(lines)
+    assert admin.password_hash not in json.dumps(lines)
+
+
+@pytest.fixture
+async def tokens(session: AsyncSession, users: UserFactory) -> list[RefreshToken]:
+    """Five refresh tokens of one user: three expired (one of them revoked), two still valid."""
+    user = await users.create()
+    now = utc_now()
+    rows = [
+        RefreshToken(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            family_id=uuid.uuid4(),
+            issued_at=now - timedelta(days=10),
+            expires_at=now + timedelta(days=days),
+            revoked_at=now - timedelta(days=9) if days == -3 else None,
+        )
+        for days in (-3, -2, -1, 1, 2)
+    ]
+    session.add_all(rows)
+    await session.commit()
+    return rows
+
+
+@pytest.mark.usefixtures("cli_settings")
+def test_purge_tokens_deletes_the_expired_ones_and_says_how_many(
+    capsys: pytest.CaptureFixture[str], tokens: list[RefreshToken], settings: Settings
+) -> None:
+    cli.main(["purge-tokens", "--batch-size", "2"])
+
+    assert capsys.readouterr().out.splitlines()[-1] == "Purged 3 expired refresh tokens"
+    assert asyncio.run(cli.purge_tokens(settings, batch_size=1)) == 0  # nothing left to purge
+
+
+@pytest.mark.error_path
+class TestPurgeTokensErrors:
+    @pytest.mark.parametrize("batch_size", ["0", "-1", "many", "1.5"])
+    @pytest.mark.usefixtures("cli_settings")
+    def test_a_batch_size_that_is_not_a_positive_whole_number_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str], batch_size: str
+    ) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["purge-tokens", "--batch-size", batch_size])
+
+        assert exit_info.value.code == 2
+        assert "--batch-size" in capsys.readouterr().err
+
+    @pytest.mark.usefixtures("cli_settings")
+    def test_an_unreachable_database_fails_the_command(
+        self, monkeypatch: pytest.MonkeyPatch, make_settings: Callable[..., Settings]
+    ) -> None:
+        unreachable = make_settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
+        monkeypatch.setattr(cli, "get_settings", lambda: unreachable)
+
+        with pytest.raises(OSError):  # noqa: PT011 - any refusal to connect will do
+            cli.main(["purge-tokens"])

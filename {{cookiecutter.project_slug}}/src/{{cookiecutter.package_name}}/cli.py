@@ -1,5 +1,6 @@
-"""Management commands. ``create-admin`` makes the first admin account; ``openapi`` writes the
-OpenAPI document, without a server, for client generators and the drift check."""
+"""Management commands. ``create-admin`` makes the first admin account; ``purge-tokens``
+deletes expired refresh tokens (schedule it); ``openapi`` writes the OpenAPI document, without a
+server, for client generators and the drift check."""
 
 import argparse
 import asyncio
@@ -12,17 +13,19 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .config import Settings, get_settings
+from .core.clock import utc_now
 from .core.database import create_engine, create_session_factory
 from .core.errors import AppError
 from .core.rate_limit import InProcessRateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .features.auth.principals import PrincipalCache
+from .features.auth.retention import PURGE_BATCH_SIZE, purge_expired
 from .features.auth.revocation import RevokedTokens
 from .features.auth.schemas import RegisterRequest
 from .features.auth.service import AuthService
-from .features.users.models import Role
 from .main import create_app
 
+CLI_ACTOR = "cli"  # who acted, in the audit trail: the operator at the command line
 NO_PASSWORD = (
     "error: no password: set ADMIN_PASSWORD, "  # noqa: S105 - a message, not a password
     "or run create-admin in a terminal to be asked for it"
@@ -48,9 +51,33 @@ async def create_admin(
                 ),
                 special_use_domains=settings.email_special_use_domains,
             )
-            await service.create_user(fields.email, fields.password, fields.full_name, Role.ADMIN)
+            await service.create_admin(
+                fields.email, fields.password, fields.full_name, actor=CLI_ACTOR
+            )
     finally:
         await engine.dispose()
+
+
+async def purge_tokens(settings: Settings, batch_size: int) -> int:
+    """Delete every refresh token past its expiry, *batch_size* rows per transaction; return how
+    many went. Tokens still valid stay, revoked ones included (reuse detection needs them)."""
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await purge_expired(session, utc_now(), batch_size)
+    finally:
+        await engine.dispose()
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def openapi_json(settings: Settings) -> str:
@@ -85,6 +112,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--email", required=True)
     admin.add_argument("--full-name")
+    purge = commands.add_parser(
+        "purge-tokens", help="delete expired refresh tokens (run it on a schedule)"
+    )
+    purge.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=PURGE_BATCH_SIZE,
+        help=f"rows deleted per transaction (default {PURGE_BATCH_SIZE})",
+    )
     schema = commands.add_parser("openapi", help="write the OpenAPI document (no server needed)")
     schema.add_argument("--output", type=Path, default=Path("openapi.json"))
     args = parser.parse_args(argv)
@@ -93,6 +129,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "openapi":
         args.output.write_text(openapi_json(settings), encoding="utf-8")
         sys.stdout.write(f"Wrote {args.output}\n")
+        return
+    if args.command == "purge-tokens":
+        removed = asyncio.run(purge_tokens(settings, args.batch_size))
+        sys.stdout.write(f"Purged {removed} expired refresh tokens\n")
         return
     try:
         asyncio.run(create_admin(settings, args.email, _read_password(), args.full_name))

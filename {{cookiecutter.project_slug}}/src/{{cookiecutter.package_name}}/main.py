@@ -22,6 +22,7 @@ from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
 from .dependencies import Resources
 from .features.auth.principals import PrincipalCache
+from .features.auth.retention import TokenRetention
 from .features.auth.revocation import RevokedTokens
 from .features.auth.router import router as auth_router
 from .features.health.router import add_probes
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.principals = PrincipalCache(settings.auth_user_cache_seconds)
     app.state.revoked_tokens = RevokedTokens()
+    app.state.token_retention = retention = TokenRetention(app.state.resources.session_factory)
     try:
         async with AsyncExitStack() as packs:
             for pack in PACKS:
@@ -72,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             finally:
                 restore_garbage_collector()
     finally:
+        await retention.wait()
         await engine.dispose()
         logger.info("shutdown")
 

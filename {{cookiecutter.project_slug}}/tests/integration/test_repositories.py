@@ -35,11 +35,39 @@ async def test_user_lookup_by_email(session: AsyncSession, users: UserFactory) -
     assert found.id == user.id
 
 
-async def test_count_admins(session: AsyncSession, users: UserFactory) -> None:
+async def test_count_active_admins(session: AsyncSession, users: UserFactory) -> None:
     await users.create(role=Role.ADMIN)
+    await users.create(role=Role.ADMIN, is_active=False)
     await users.create()
 
-    assert await UserRepository(session).count_admins() == 1
+    assert await UserRepository(session).count_active_admins() == 1
+
+
+async def test_delete_expired_refresh_tokens_deletes_at_most_a_batch(
+    session: AsyncSession, users: UserFactory
+) -> None:
+    user = await users.create()
+    now = utc_now()
+    family = uuid.uuid4()
+    for expires_in in (-3, -2, -1, 1):  # days; one token still valid
+        session.add(
+            RefreshToken(
+                id=uuid.uuid4(),
+                user_id=user.id,
+                family_id=family,
+                issued_at=now - timedelta(days=7),
+                expires_at=now + timedelta(days=expires_in),
+                revoked_at=now if expires_in < 0 else None,
+            )
+        )
+    await session.commit()
+    tokens = RefreshTokenRepository(session)
+
+    assert await tokens.delete_expired(now, limit=2) == 2
+    assert await tokens.delete_expired(now, limit=2) == 1
+    assert await tokens.delete_expired(now, limit=2) == 0
+    await session.commit()
+    assert len(await tokens.issued_since(family, now - timedelta(days=8))) == 1  # the valid one
 
 
 async def test_title_filter_treats_like_wildcards_literally(

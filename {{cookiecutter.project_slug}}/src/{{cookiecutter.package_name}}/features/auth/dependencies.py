@@ -5,14 +5,17 @@ from http import HTTPStatus
 from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...core.audit import AuditEvent, audit
 from ...core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from ...core.openapi import fails_with
 from ...dependencies import SessionDep, app_resources, resources_of
 from ..users.models import Role
 from .principals import Principal, PrincipalCache
+from .retention import TokenRetention
 from .revocation import RevokedTokens
 from .schemas import LoginForm
 from .service import AuthService
@@ -32,8 +35,20 @@ def revoked_tokens_of(app: FastAPI) -> RevokedTokens:
     return cast(RevokedTokens, app.state.revoked_tokens)
 
 
-def auth_service_for(app: FastAPI, session: AsyncSession) -> AuthService:
-    """The auth service of *app* working in *session* (a request's, or a WebSocket's)."""
+def token_retention_of(app: FastAPI) -> TokenRetention:
+    """This feature's purge of expired refresh tokens, set by the lifespan in main.py."""
+    return cast(TokenRetention, app.state.token_retention)
+
+
+def client_address(connection: HTTPConnection) -> str | None:
+    """The caller's address: the peer's, or the one a trusted proxy forwarded (uvicorn's
+    FORWARDED_ALLOW_IPS decides whom to believe), for the audit trail and the rate limits."""
+    return connection.client.host if connection.client else None
+
+
+def auth_service_for(app: FastAPI, session: AsyncSession, client: str | None = None) -> AuthService:
+    """The auth service of *app* working in *session* (a request's, or a WebSocket's) for the
+    caller at *client*."""
     resources = app_resources(app)
     return AuthService(
         session,
@@ -43,11 +58,13 @@ def auth_service_for(app: FastAPI, session: AsyncSession) -> AuthService:
         revoked_tokens_of(app),
         login_limiter=resources.auth_rate_limiter,
         special_use_domains=resources.settings.email_special_use_domains,
+        retention=token_retention_of(app),
+        client=client,
     )
 
 
 async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
-    return auth_service_for(request.app, session)
+    return auth_service_for(request.app, session, client_address(request))
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
@@ -89,10 +106,19 @@ async def auth_rate_limit(request: Request) -> None:
     """Limit credential-guessing endpoints per client address and endpoint: every request
     counts, 429 with the exact wait once the allowance is spent. (Login is also limited per
     account, on failed attempts only: AuthService.login.)"""
-    client = request.client.host if request.client else "unknown"
-    key = f"{request.url.path}:{client}"
+    client = client_address(request)
+    key = f"{request.url.path}:{client or 'unknown'}"
     retry_after = await resources_of(request).auth_rate_limiter.hit(key)
     if retry_after:
+        audit(
+            AuditEvent.RATE_LIMITED,
+            actor=None,
+            subject=None,
+            client=client,
+            limit="client-address",
+            path=request.url.path,
+            retry_after=retry_after,
+        )
         raise RateLimitedError(retry_after)
 
 

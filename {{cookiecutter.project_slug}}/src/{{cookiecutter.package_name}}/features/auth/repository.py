@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.base import col
@@ -39,3 +40,15 @@ class RefreshTokenRepository:
             .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
             .values(revoked_at=at)
         )
+
+    async def delete_expired(self, now: datetime, limit: int) -> int:
+        """Delete up to *limit* tokens that expired before *now*; return how many went. A
+        bounded ``DELETE ... WHERE id IN (SELECT id ... LIMIT n)``: one statement on SQLite and
+        PostgreSQL alike, holding its locks briefly however many rows have piled up."""
+        expired = (
+            select(col(RefreshToken.id)).where(col(RefreshToken.expires_at) < now).limit(limit)
+        )
+        result = await self.session.execute(
+            delete(RefreshToken).where(col(RefreshToken.id).in_(expired))
+        )
+        return cast(CursorResult[Any], result).rowcount

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=DocumentedRoute)
 )
 async def register(body: RegisterRequest, service: AuthServiceDep) -> UserResponse:
     """Create an account with the `user` role."""
-    user = await service.create_user(body.email, body.password, body.full_name)
+    user = await service.register(body.email, body.password, body.full_name)
     return UserResponse.model_validate(user)
 
 

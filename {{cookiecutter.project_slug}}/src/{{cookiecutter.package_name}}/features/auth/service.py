@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core import security
+from ...core.audit import Actor, AuditEvent, audit
 from ...core.clock import utc_now
 from ...core.emails import is_refused
 from ...core.errors import ConflictError, InvalidRequestError, RateLimitedError
@@ -18,6 +19,7 @@ from .exceptions import InvalidCredentialsError, InvalidTokenError
 from .models import RefreshToken
 from .principals import Principal, PrincipalCache
 from .repository import RefreshTokenRepository
+from .retention import TokenRetention
 from .revocation import RevokedToken, RevokedTokens
 from .schemas import TokenPair
 
@@ -39,6 +41,8 @@ class AuthService:
         *,
         login_limiter: RateLimiter,
         special_use_domains: Collection[str] = (),
+        retention: TokenRetention | None = None,
+        client: str | None = None,
     ) -> None:
         self.session = session
         self.hasher = hasher
@@ -47,6 +51,8 @@ class AuthService:
         self.revoked = revoked
         self.login_limiter = login_limiter  # failed logins per account
         self.special_use_domains = special_use_domains  # accepted for new accounts
+        self.retention = retention  # the process's opportunistic purge of expired tokens
+        self.client = client  # the caller's address, for the audit trail
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
 
@@ -78,6 +84,20 @@ class AuthService:
             ) from exc
         return user
 
+    async def register(self, email: str, password: str, full_name: str | None = None) -> User:
+        """Create an account with the user role, as its own owner asks."""
+        user = await self.create_user(email, password, full_name)
+        audit(AuditEvent.USER_REGISTERED, actor=None, subject=user.id, client=self.client)
+        return user
+
+    async def create_admin(
+        self, email: str, password: str, full_name: str | None, *, actor: Actor
+    ) -> User:
+        """Create an account with the admin role (on the operator's command: *actor*)."""
+        user = await self.create_user(email, password, full_name, Role.ADMIN)
+        audit(AuditEvent.ADMIN_CREATED, actor=actor, subject=user.id, client=self.client)
+        return user
+
     async def login(self, email: str, password: str) -> TokenPair:
         """Check credentials (in constant time for unknown emails) and start a token family.
 
@@ -90,13 +110,24 @@ class AuthService:
         account = f"login-account:{email}"
         retry_after = await self.login_limiter.hit(account)
         if retry_after:
+            audit(
+                AuditEvent.RATE_LIMITED,
+                actor=None,
+                subject=None,
+                client=self.client,
+                limit="login-account",
+                retry_after=retry_after,
+            )
             raise RateLimitedError(retry_after)
         user = await self.users.get_by_email(email)
         password_ok = await self.hasher.verify(password, user.password_hash if user else None)
         if user is None or not password_ok or not user.is_active:
+            self._audit_failed_login(user, password_ok)
             raise InvalidCredentialsError
         await self.login_limiter.refund(account)
-        return await self._issue_pair(user.id, family_id=uuid.uuid4())
+        pair = await self._issue_pair(user.id, family_id=uuid.uuid4())
+        audit(AuditEvent.LOGIN_SUCCEEDED, actor=user.id, subject=user.id, client=self.client)
+        return pair
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: revoke the presented token and issue a new pair in the same family.
@@ -109,6 +140,13 @@ class AuthService:
         now = utc_now()
         if stored.revoked_at is not None:
             await self._revoke_family(stored.family_id)
+            audit(
+                AuditEvent.REFRESH_REUSE_DETECTED,
+                actor=None,  # whoever presented it: the owner or a thief, no telling which
+                subject=stored.user_id,
+                client=self.client,
+                family_id=str(stored.family_id),
+            )
             raise InvalidTokenError
         if stored.expires_at <= now:
             raise InvalidTokenError
@@ -122,6 +160,13 @@ class AuthService:
         """Revoke the token's whole family, access tokens included: that login is signed out."""
         stored = await self._stored_token(refresh_token)
         await self._revoke_family(stored.family_id)
+        audit(
+            AuditEvent.LOGOUT,
+            actor=stored.user_id,
+            subject=stored.user_id,
+            client=self.client,
+            family_id=str(stored.family_id),
+        )
 
     async def authenticate(self, access_token: str) -> Principal:
         """The active user an access token belongs to (from the cache when it is fresh)."""
@@ -141,6 +186,20 @@ class AuthService:
         principal = Principal.of(user)
         self.principals.put(principal, ticket)
         return principal
+
+    def _audit_failed_login(self, user: User | None, password_ok: bool) -> None:
+        """The client hears the same whatever the reason (no account enumeration); the audit
+        line says which it was."""
+        if user is None:
+            reason = "unknown_email"
+        elif not password_ok:
+            reason = "wrong_password"
+        else:
+            reason = "inactive"
+        subject = None if user is None else user.id
+        audit(
+            AuditEvent.LOGIN_FAILED, actor=None, subject=subject, client=self.client, reason=reason
+        )
 
     async def _revoke_family(self, family_id: uuid.UUID) -> None:
         """Revoke the family's refresh tokens, then the access tokens issued with them that have
@@ -182,6 +241,8 @@ class AuthService:
             )
         )
         await self.session.commit()
+        if self.retention is not None:
+            self.retention.purge_if_due()
         return TokenPair(
             access_token=access_token,
             refresh_token=refresh_token,

@@ -2,14 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from ...dependencies import SessionDep
+from ..auth.dependencies import client_address
 from .service import UserService
 
 
-async def get_user_service(session: SessionDep) -> UserService:
-    return UserService(session)
+async def get_user_service(request: Request, session: SessionDep) -> UserService:
+    return UserService(session, client_address(request))
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

@@ -31,6 +31,10 @@ class UserRepository:
         )
         return list(rows), total
 
-    async def count_admins(self) -> int:
-        query = select(func.count()).select_from(User).where(col(User.role) == Role.ADMIN)
+    async def count_active_admins(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(User)
+            .where(col(User.role) == Role.ADMIN, col(User.is_active).is_(True))
+        )
         return await self.session.scalar(query) or 0

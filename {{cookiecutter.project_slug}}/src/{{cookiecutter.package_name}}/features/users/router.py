@@ -9,7 +9,7 @@ from ...core.openapi import DocumentedRoute, errors
 from ...core.pagination import PageParamsDep
 from ..auth.dependencies import AdminUser, CurrentUser
 from .dependencies import UserServiceDep
-from .schemas import RoleUpdate, UserPage, UserResponse, UserUpdate
+from .schemas import ActiveUpdate, RoleUpdate, UserPage, UserResponse, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=DocumentedRoute)
 
@@ -40,7 +40,16 @@ async def list_users(_: AdminUser, params: PageParamsDep, service: UserServiceDe
 
 @router.patch("/{user_id:uuid}/role", responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT))
 async def change_role(
-    user_id: uuid.UUID, body: RoleUpdate, _: AdminUser, service: UserServiceDep
+    user_id: uuid.UUID, body: RoleUpdate, admin: AdminUser, service: UserServiceDep
 ) -> UserResponse:
     """Change a user's role (admins only)."""
-    return UserResponse.model_validate(await service.change_role(user_id, body.role))
+    return UserResponse.model_validate(await service.change_role(admin, user_id, body.role))
+
+
+@router.patch("/{user_id:uuid}/active", responses=errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT))
+async def set_active(
+    user_id: uuid.UUID, body: ActiveUpdate, admin: AdminUser, service: UserServiceDep
+) -> UserResponse:
+    """Deactivate a user, who can then neither sign in nor use their tokens, or reactivate
+    them (admins only)."""
+    return UserResponse.model_validate(await service.set_active(admin, user_id, body.is_active))

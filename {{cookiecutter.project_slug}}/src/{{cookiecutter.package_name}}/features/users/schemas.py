@@ -35,5 +35,11 @@ class RoleUpdate(BaseModel):
     role: Role
 
 
+class ActiveUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool = Field(description="false deactivates the account, true reactivates it")
+
+
 class UserPage(Page[UserResponse]):
     """One page of users."""
