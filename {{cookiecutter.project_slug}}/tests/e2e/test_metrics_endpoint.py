@@ -10,7 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.metrics import SERIES_LENGTH
-from {{ cookiecutter.package_name }}.core.metrics_sharing import ProcessTotals, SharedTotals
+from {{ cookiecutter.package_name }}.core.metrics_sharing import (
+    ProcessTotals,
+    SharedTotals,
+)
 from {{ cookiecutter.package_name }}.main import create_app
 
 from ..support import assert_envelope, serve

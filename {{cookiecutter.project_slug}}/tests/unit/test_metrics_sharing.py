@@ -10,7 +10,10 @@ import pytest
 from fastapi import FastAPI
 from structlog.testing import capture_logs
 
-from {{ cookiecutter.package_name }}.core.metrics import SERIES_LENGTH, RequestMetrics
+from {{ cookiecutter.package_name }}.core.metrics import (
+    SERIES_LENGTH,
+    RequestMetrics,
+)
 from {{ cookiecutter.package_name }}.core.metrics_sharing import (
     FILE_SUFFIX,
     ProcessTotals,
@@ -19,7 +22,10 @@ from {{ cookiecutter.package_name }}.core.metrics_sharing import (
     empty_directory,
     share_totals,
 )
-from {{ cookiecutter.package_name }}.server import METRICS_DIR, shared_metrics_directory
+from {{ cookiecutter.package_name }}.server import (
+    METRICS_DIR,
+    shared_metrics_directory,
+)
 
 from ..support import eventually
 
