@@ -12,7 +12,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }} import server
-from {{ cookiecutter.package_name }}.core.metrics_sharing import FILE_SUFFIX
+from {{ cookiecutter.package_name }}.core.metrics_files import FILE_SUFFIX
 
 from .support import GIVE_UP_SECONDS, TEST_JWT_SECRET, free_port
 

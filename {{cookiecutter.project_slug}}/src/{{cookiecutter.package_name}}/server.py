@@ -21,7 +21,7 @@ from pathlib import Path
 
 from uvicorn.main import main as uvicorn_command
 
-from .core.metrics_sharing import empty_directory
+from .core.metrics_files import empty_directory
 
 APP = f"{__package__}.main:create_app"
 METRICS_DIR = "METRICS_DIR"

@@ -14,12 +14,14 @@ from {{ cookiecutter.package_name }}.core.metrics import (
     SERIES_LENGTH,
     RequestMetrics,
 )
-from {{ cookiecutter.package_name }}.core.metrics_sharing import (
+from {{ cookiecutter.package_name }}.core.metrics_files import (
     FILE_SUFFIX,
+    empty_directory,
+)
+from {{ cookiecutter.package_name }}.core.metrics_sharing import (
     ProcessTotals,
     SharedTotals,
     current_totals,
-    empty_directory,
     share_totals,
 )
 from {{ cookiecutter.package_name }}.server import (

@@ -11,7 +11,6 @@ empties the directory as the server starts (server.py).
 
 import asyncio
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -26,10 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from .metrics import SERIES_LENGTH, RequestMetrics, SeriesKey, auth_event_counts
+from .metrics_files import FILE_SUFFIX, new_file_path
 
 logger = structlog.get_logger(__name__)
-
-FILE_SUFFIX = ".metrics.json"
 
 
 @dataclass(slots=True)
@@ -75,9 +73,7 @@ class SharedTotals:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        # The pid says whether the writer still runs; the random part keeps a later process
-        # that gets the same pid from overwriting the file of one that exited.
-        self.path = directory / f"{os.getpid()}-{secrets.token_hex(4)}{FILE_SUFFIX}"
+        self.path = new_file_path(directory)
 
     def write(self, totals: ProcessTotals) -> None:
         data = {
@@ -129,12 +125,6 @@ def _running(pid: int) -> bool:
     except PermissionError:  # running, as another user
         return True
     return True
-
-
-def empty_directory(directory: Path) -> None:
-    """Remove the totals files of an earlier run from *directory* (only those)."""
-    for path in [*directory.glob(f"*{FILE_SUFFIX}"), *directory.glob(f"*{FILE_SUFFIX}.tmp")]:
-        path.unlink(missing_ok=True)
 
 
 async def all_totals(app: FastAPI) -> ProcessTotals:
