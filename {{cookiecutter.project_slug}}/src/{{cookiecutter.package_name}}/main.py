@@ -15,6 +15,9 @@ from .core.database import create_engine, create_read_session_factory, create_se
 from .core.docs import add_docs
 from .core.errors import register_error_handlers
 from .core.logging import configure_logging
+from .core.metrics import RequestMetrics
+from .core.metrics_export import add_metrics_endpoint
+from .core.metrics_sharing import share_totals
 from .core.middleware import BodyLimit, EdgeMiddleware
 from .core.openapi import API_DESCRIPTION, DocumentedApp, DocumentedRoute
 from .core.rate_limit import InProcessRateLimiter
@@ -43,8 +46,9 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Create the process-wide resources on start-up and release them on shutdown: the core's,
-    then each pack's (packs.py), closed in reverse order."""
+    """Create the process-wide resources on start-up and release them on shutdown: the core's
+    (with METRICS_DIR, the sharing of this worker's metrics), then each pack's (packs.py),
+    closed in reverse order."""
     settings: Settings = app.state.settings
     engine = create_engine(settings)
     app.state.resources = Resources(
@@ -63,6 +67,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.token_retention = retention = TokenRetention(app.state.resources.session_factory)
     try:
         async with AsyncExitStack() as packs:
+            if app.state.metrics is not None and settings.metrics_dir is not None:
+                await packs.enter_async_context(
+                    share_totals(app, settings.metrics_dir, settings.metrics_share_seconds)
+                )
             for pack in PACKS:
                 if pack.lifespan is not None:
                     await packs.enter_async_context(pack.lifespan(app))
@@ -107,11 +115,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=None if settings.telemetry_enabled else TELEMETRY_OFF,
     )
     app.state.settings = settings
+    # This process's request totals (core/metrics.py); none are kept with METRICS_ENDPOINT=off.
+    app.state.metrics = RequestMetrics() if settings.metrics_enabled else None
     app.router.route_class = DocumentedRoute  # for the probes, on the app's own router
     register_error_handlers(app)
 
     # One level of inclusion at most: each level is matched again on every request.
     add_probes(app)
+    add_metrics_endpoint(app, settings)
     for router in (auth_router, users_router, items_router, *pack_routers()):
         app.include_router(router, prefix=API_PREFIX)
     if settings.serve_docs:
@@ -130,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body_timeout_seconds=settings.request_body_timeout_seconds,
         body_limits=pack_body_limits(settings),
         access_log=access_log(settings),
+        metrics=app.state.metrics,
         cors_origins=settings.cors_origins,
         hsts=settings.is_production,
     )

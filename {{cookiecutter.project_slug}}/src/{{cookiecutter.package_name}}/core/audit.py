@@ -4,13 +4,15 @@ Every event has a fixed name (``AuditEvent``) and the same fields: who acted (``
 id, ``"cli"``, or None for an anonymous caller), whom it concerned (``subject``: a user id, or
 None when unknown), from which client address (``client``), plus the request id that the logging
 pipeline adds to every line. Callers add a few facts (a reason, a role), never a password, a
-token or a hash. One writer means one place to attach more (a counter per event).
+token or a hash. The sign-in events are also counted for /metrics (``auth_events_total``).
 """
 
 import uuid
 from enum import StrEnum
 
 import structlog
+
+from .metrics import AuthEvent, count_auth_event
 
 logger = structlog.get_logger("audit")
 
@@ -36,10 +38,22 @@ WARNINGS = frozenset(
 )
 
 
+# The events /metrics counts (auth_events_total), so alerts can watch their rates.
+COUNTED = {
+    AuditEvent.LOGIN_SUCCEEDED: AuthEvent.LOGIN_SUCCEEDED,
+    AuditEvent.LOGIN_FAILED: AuthEvent.LOGIN_FAILED,
+    AuditEvent.REFRESH_REUSE_DETECTED: AuthEvent.REFRESH_REUSE_DETECTED,
+    AuditEvent.RATE_LIMITED: AuthEvent.RATE_LIMITED,
+}
+
+
 def audit(
     event: AuditEvent, *, actor: Actor, subject: Actor, client: str | None, **fields: object
 ) -> None:
-    """Write one audit line for *event* (user ids as text, so every renderer shows them alike)."""
+    """Write one audit line for *event* (user ids as text, so every renderer shows them alike),
+    and count it if /metrics does."""
+    if (counted := COUNTED.get(event)) is not None:
+        count_auth_event(counted)
     log = logger.warning if event in WARNINGS else logger.info
     log(
         event.value,

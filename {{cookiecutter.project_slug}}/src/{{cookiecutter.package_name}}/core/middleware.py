@@ -24,6 +24,7 @@ from .access_log import AccessLog
 from .errors import error_response, internal_error_response
 from .hosts import AllowedHosts
 from .logging import request_id_var
+from .metrics import RequestMetrics
 from .request_ids import new_request_id, request_id_from
 
 logger = structlog.get_logger(__name__)
@@ -75,7 +76,7 @@ class EdgeMiddleware:
        (then, with CORS on, ``Vary: Origin``);
     7. an exception that escapes the app is logged with its traceback and answered with the
        generic 500 envelope, so the client never sees the cause;
-    8. one access log line.
+    8. one access log line, and the request counted in ``metrics`` (when given).
 
     uvicorn bounds neither the size nor the number of request headers (h11 only the part of a
     head that has not fully arrived), nor the time a request body takes: hence 1 and 3.
@@ -92,11 +93,13 @@ class EdgeMiddleware:
         body_timeout_seconds: float,
         body_limits: Mapping[str, BodyLimit] | None = None,
         access_log: AccessLog,
+        metrics: RequestMetrics | None = None,
         cors_origins: Sequence[str] = (),
         hsts: bool = False,
     ) -> None:
         self.app = app
         self.access_log = access_log
+        self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.max_header_count = max_header_count
         self.max_header_bytes = max_header_bytes
@@ -136,7 +139,7 @@ class EdgeMiddleware:
                 scope, receive, send
             )
             return
-        started = time.perf_counter_ns()
+        started = self._start()
         # One pass over the request headers, for every step.
         request_headers = scope["headers"]
         host, request_id, origin, content_length, transfer_encoding, header_bytes = _edge_headers(
@@ -191,13 +194,25 @@ class EdgeMiddleware:
             if not response_started:
                 await internal_error_response()(scope, receive, send_with_headers)
         finally:
-            # In ms to two decimals, in integers: round() on a float goes through a decimal
-            # string.
-            duration_ms = (time.perf_counter_ns() - started + 5_000) // 10_000 / 100
             try:
-                self.access_log(scope["method"], scope["path"], status, duration_ms)
+                self._finish(scope, status, started)
             finally:
                 request_id_var.reset(token)
+
+    def _start(self) -> int:
+        """The request's start time; with metrics, it is in flight from now until ``_finish``."""
+        if self.metrics is not None:
+            self.metrics.in_flight += 1
+        return time.perf_counter_ns()
+
+    def _finish(self, scope: Scope, status: int, started: int) -> None:
+        """The request's count and latency in the metrics, and its access line."""
+        duration_ns = time.perf_counter_ns() - started
+        if self.metrics is not None:
+            self.metrics.record(scope, status, duration_ns)
+        # In ms to two decimals, in integers: round() on a float goes through a decimal string.
+        duration_ms = (duration_ns + 5_000) // 10_000 / 100
+        self.access_log(scope["method"], scope["path"], status, duration_ms)
 
     def _request_body(self, receive: Receive, path: str) -> "_RequestBody":
         limit = self.body_limits.get(path) if self.body_limits else None
