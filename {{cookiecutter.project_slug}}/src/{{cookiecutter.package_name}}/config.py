@@ -43,7 +43,20 @@ class Environment(StrEnum):
 
 
 # A pack's settings are a class of its own, mixed in here; so are traces' and error reports'.
-class Settings({% if cookiecutter.use_redis %}RedisSettings, {% endif %}{% if cookiecutter.use_websockets %}RealtimeSettings, {% endif %}{% if cookiecutter.use_file_uploads %}FilesSettings, {% endif %}TracingSettings, ErrorReportingSettings, BaseSettings):
+class Settings(
+{%- if cookiecutter.use_redis %}
+    RedisSettings,
+{%- endif %}
+{%- if cookiecutter.use_websockets %}
+    RealtimeSettings,
+{%- endif %}
+{%- if cookiecutter.use_file_uploads %}
+    FilesSettings,
+{%- endif %}
+    TracingSettings,
+    ErrorReportingSettings,
+    BaseSettings,
+):
     """Every setting of the service; names are the environment variables, case-insensitive."""
 
     # hide_input_in_errors: a validation error never shows a value (a secret, a database URL).

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
+from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -151,7 +152,7 @@ def span(
     return tracer.start_as_current_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
 
 
-def app_tracer(state: Any, name: str) -> Tracer | None:
-    """The tracer the app's provider (``app.state.tracer_provider``) gives *name*, if any."""
-    provider: TracerProvider | None = getattr(state, "tracer_provider", None)
+def app_tracer(app: FastAPI, name: str) -> Tracer | None:
+    """The tracer the app's provider gives *name* (a pack), or None with tracing off."""
+    provider: TracerProvider | None = app.state.tracer_provider
     return None if provider is None else provider.get_tracer(name)
