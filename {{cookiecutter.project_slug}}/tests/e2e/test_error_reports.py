@@ -103,7 +103,7 @@ async def test_an_error_the_service_answers_is_not_reported(reporting_app: FastA
 def sentry_imported(environment: dict[str, str], cwd: Path) -> bool:
     """Whether building the app imports sentry_sdk, in a fresh interpreter."""
     code = (
-        "import sys; from {{ cookiecutter.package_name }}.main import create_app; create_app(); "
+        f"import sys; from {create_app.__module__} import create_app; create_app(); "
         "print('sentry_sdk' in sys.modules)"
     )
     result = subprocess.run(  # noqa: S603 - the test's own command
