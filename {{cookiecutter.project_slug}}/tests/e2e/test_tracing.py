@@ -126,6 +126,8 @@ async def test_the_service_name_defaults_to_the_app_name(
     renamed = named.model_copy(update={"otel_service_name": "shop-api"})
 
     assert named.traces_endpoint == "http://collector:4318/v1/traces"
+    full_url = named.model_copy(update={"otel_exporter_otlp_traces_endpoint": "http://spans/in"})
+    assert full_url.traces_endpoint == "http://spans/in"  # the signal's own variable wins
     provider = create_app(named).state.tracer_provider
     assert provider.resource.attributes["service.name"] == "Shop"
     provider = create_app(renamed).state.tracer_provider
