@@ -24,6 +24,7 @@ from harness import (
     ADMIN_EMAIL,
     BENCH_DIR,
     MB,
+    PACKAGE,
     BroadcastResult,
     Curl,
     Profiler,
@@ -46,6 +47,7 @@ from harness import (
     spread,
     write_png,
 )
+from otlp_sink import otlp_sink
 
 # Targets of the issues.
 HEALTH_RATIO_TARGET = 0.90
@@ -153,7 +155,8 @@ class Comparison:
                 )
         finally:
             baseline.stop()
-        base_r, app_r = median_result(results[name]), median_result(results["app"])
+        app_results = results[bench.app.name]
+        base_r, app_r = median_result(results[name]), median_result(app_results)
         ratio = app_r.rps / base_r.rps
         ok = ratio >= self.target and not app_r.errors
         bench.rows.append(
@@ -167,10 +170,10 @@ class Comparison:
             )
         )
         bench.report[self.key] = {
-            "app": [vars(r) for r in results["app"]],
+            "app": [vars(r) for r in app_results],
             name: [vars(r) for r in results[name]],
             "ratio": ratio,
-            "spread_app": spread(results["app"]),
+            "spread_app": spread(app_results),
             f"spread_{name}": spread(results[name]),
         }
         return ok
@@ -231,6 +234,34 @@ HEALTH_WS_OPEN = replace(
     pack="realtime",
     during=_idle_clients,
 )
+
+
+def health_traced(bench: Bench) -> bool:
+    """/health with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), against bare FastAPI tracing the
+    same way (bench/baseline_traced.py): a second app, both exporting to one local sink."""
+    with otlp_sink() as sink:
+        tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.url}
+        app = bench.start(
+            "app-traced",
+            ["--factory", f"{PACKAGE}.main:create_app"],
+            cwd=bench.project,
+            env={**bench.app_env, **tracing},
+            probe_path="/health",
+        )
+        comparison = replace(
+            HEALTH,
+            key="health-traced",
+            figure="/health, tracing on, vs bare FastAPI tracing too (req/s)",
+            baseline="baseline_traced:app",
+            baseline_env=lambda bench: {**bench.env, **tracing},
+        )
+        try:
+            ok = comparison(replace(bench, app=app))
+        finally:
+            app.stop()
+    log(f"OTLP sink: {sink.exports:,} exports, {sink.bytes / MB:,.1f} MB of spans")
+    bench.report["health-traced"]["sink"] = {"exports": sink.exports, "bytes": sink.bytes}
+    return ok
 
 
 @dataclass(frozen=True)
@@ -577,6 +608,7 @@ FILES = FileTransfers(key="files")
 # In the order they run; ``--only`` picks by key.
 SCENARIOS: dict[str, Callable[[Bench], bool]] = {
     HEALTH.key: HEALTH,
+    "health-traced": health_traced,
     HEALTH_WS_OPEN.key: HEALTH_WS_OPEN,
     ITEMS.key: ITEMS,
     CACHED_ITEMS.key: CACHED_ITEMS,

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .core.emails import special_use_parent
 from .core.metrics import MetricsSettings
+from .core.observability import ErrorReportingSettings, TracingSettings
 {%- if cookiecutter.use_file_uploads %}
 from .files.settings import FilesSettings
 {%- endif %}
@@ -42,8 +43,23 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-# A pack's settings are a class of its own, mixed in here.
-class Settings({% if cookiecutter.use_redis %}RedisSettings, {% endif %}{% if cookiecutter.use_websockets %}RealtimeSettings, {% endif %}{% if cookiecutter.use_file_uploads %}FilesSettings, {% endif %}MetricsSettings, BaseSettings):
+# A pack's settings are a class of its own, mixed in here; so are metrics', traces' and error
+# reports'.
+class Settings(
+{%- if cookiecutter.use_redis %}
+    RedisSettings,
+{%- endif %}
+{%- if cookiecutter.use_websockets %}
+    RealtimeSettings,
+{%- endif %}
+{%- if cookiecutter.use_file_uploads %}
+    FilesSettings,
+{%- endif %}
+    MetricsSettings,
+    TracingSettings,
+    ErrorReportingSettings,
+    BaseSettings,
+):
     """Every setting of the service; names are the environment variables, case-insensitive."""
 
     # hide_input_in_errors: a validation error never shows a value (a secret, a database URL).

@@ -7,6 +7,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.telemetry import TelemetryConfig
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.middleware.gzip import GZipMiddleware
 
 from .config import Settings, get_settings
@@ -23,6 +24,13 @@ from .core.openapi import API_DESCRIPTION, DocumentedApp, DocumentedRoute
 from .core.rate_limit import InProcessRateLimiter
 from .core.runtime import tune_garbage_collector
 from .core.security import PasswordHasher, TokenCodec
+from .core.sentry import ReportErrors, flush_error_reports, start_error_reporting
+from .core.tracing import (
+    RequestIdOnSpan,
+    create_tracer_provider,
+    exporting_spans,
+    trace_statements,
+)
 from .dependencies import Resources
 from .features.auth.principals import PrincipalCache
 from .features.auth.retention import TokenRetention
@@ -50,7 +58,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     (with METRICS_DIR, the sharing of this worker's metrics), then each pack's (packs.py),
     closed in reverse order."""
     settings: Settings = app.state.settings
+    tracer_provider: TracerProvider | None = app.state.tracer_provider
     engine = create_engine(settings)
+    if tracer_provider is not None:
+        trace_statements(engine.sync_engine, tracer_provider.get_tracer(__name__))
     app.state.resources = Resources(
         settings=settings,
         engine=engine,
@@ -66,7 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.revoked_tokens = RevokedTokens()
     app.state.token_retention = retention = TokenRetention(app.state.resources.session_factory)
     try:
-        async with AsyncExitStack() as packs:
+        async with exporting_spans(tracer_provider, settings), AsyncExitStack() as packs:
             if app.state.metrics is not None and settings.metrics_dir is not None:
                 await packs.enter_async_context(
                     share_totals(app, settings.metrics_dir, settings.metrics_share_seconds)
@@ -85,6 +96,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await retention.wait()
         await engine.dispose()
         logger.info("shutdown")
+        if settings.error_reporting_enabled:
+            flush_error_reports()
+
+
+def _telemetry(settings: Settings, tracer_provider: TracerProvider | None) -> TelemetryConfig:
+    """FastAPI's native telemetry: spans through the app's provider when tracing is on; with
+    TELEMETRY_ENABLED, everything (spans, metrics, logs) through the global providers an
+    OpenTelemetry SDK set up outside the app (``opentelemetry-instrument``)."""
+    if tracer_provider is not None:
+        both = settings.telemetry_enabled
+        return {"tracer_provider": tracer_provider, "metrics": both, "logs": both}
+    return {} if settings.telemetry_enabled else TELEMETRY_OFF
 
 
 def pack_routers() -> tuple[APIRouter, ...]:
@@ -104,6 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for *settings* (by default, those of the environment)."""
     settings = settings or get_settings()
     configure_logging(settings)
+    reporting_errors = start_error_reporting(settings, settings.environment.value)
+    tracer_provider = create_tracer_provider(
+        settings, settings.app_name, settings.environment.value
+    )
     app = DocumentedApp(
         title=settings.app_name,
         description=API_DESCRIPTION,
@@ -112,11 +139,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.serve_docs else None,
         generate_unique_id_function=_operation_id,
-        telemetry=None if settings.telemetry_enabled else TELEMETRY_OFF,
+        telemetry=_telemetry(settings, tracer_provider),
     )
     app.state.settings = settings
     # This process's request totals (core/metrics.py); none are kept with METRICS_ENDPOINT=off.
     app.state.metrics = RequestMetrics() if settings.metrics_enabled else None
+    app.state.tracer_provider = tracer_provider
     app.router.route_class = DocumentedRoute  # for the probes, on the app's own router
     register_error_handlers(app)
 
@@ -130,6 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(router)
         add_docs(app)  # after the API: matched last
 
+    # Inside the edge middleware, which has set the request id by then.
+    if reporting_errors:
+        app.add_middleware(ReportErrors)
+    if tracer_provider is not None:
+        app.add_middleware(RequestIdOnSpan)
     if settings.gzip_min_bytes is not None:
         app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     app.add_middleware(

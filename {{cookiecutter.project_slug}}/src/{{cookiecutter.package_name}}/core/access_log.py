@@ -10,7 +10,7 @@ import orjson
 import structlog
 
 from ..config import Settings
-from .logging import add_request_id, write_line
+from .logging import add_request_id, add_trace_ids, write_line
 
 type AccessLog = Callable[[str, str, int, float], None]
 
@@ -20,9 +20,9 @@ def access_log(settings: Settings) -> AccessLog:
 
     It is the service's most frequent line, so in JSON mode it skips structlog's processor
     chain: the line is built here, with the fields, order, precedence and timestamp format that
-    chain gives every other line (bound context variables and the request id included, values
-    JSON cannot hold rendered as structlog would), at a quarter of the cost. In console mode it
-    goes through structlog like the rest.
+    chain gives every other line (bound context variables, the request id and trace ids
+    included, values JSON cannot hold rendered as structlog would), at a quarter of the cost.
+    In console mode it goes through structlog like the rest.
     """
     if logging.getLevelNamesMapping()[settings.log_level] > logging.INFO:
         return _no_access_log
@@ -35,6 +35,7 @@ def access_log(settings: Settings) -> AccessLog:
         return log_to_console
 
     timestamp = UtcTimestamps()
+    tracing = settings.tracing_enabled
 
     def log_json(method: str, path: str, status: int, duration_ms: float) -> None:
         line: dict[str, Any] = {
@@ -47,6 +48,8 @@ def access_log(settings: Settings) -> AccessLog:
         for key, value in structlog.contextvars.get_contextvars().items():
             line.setdefault(key, value)  # as merge_contextvars: the call's own fields win
         add_request_id(None, "info", line)
+        if tracing:
+            add_trace_ids(None, "info", line)
         line["level"] = "info"
         line["timestamp"] = timestamp()
         write_line(orjson.dumps(line, default=_json_fallback, option=orjson.OPT_APPEND_NEWLINE))

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import structlog
+from opentelemetry import trace
 from structlog.tracebacks import ExceptionDictTransformer
 
 from ..config import Settings
@@ -30,6 +31,18 @@ def add_request_id(
     return event_dict
 
 
+def add_trace_ids(
+    logger: object, method_name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Add the active span's trace and span ids, in OpenTelemetry's hex, to a line logged while
+    a span is active. Only in the chain with tracing on (core/tracing.py)."""
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event_dict.setdefault("trace_id", format(span.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(span.span_id, "016x"))
+    return event_dict
+
+
 # uvicorn's loggers, which it gives text handlers of its own. In JSON mode their records go
 # through the root handler like every other library's; the access logger is switched off, as the
 # app writes its own access line.
@@ -41,12 +54,15 @@ TEXT_FORMAT = "%(levelname)s %(name)s %(message)s"
 def configure_logging(settings: Settings) -> None:
     """Configure structlog, and the standard library's logging at the same level, to stdout: in
     JSON mode its records (the server's, SQLAlchemy's, asyncio's) become JSON lines like
-    structlog's, with the level, the logger's name, the timestamp and the request id."""
+    structlog's, with the level, the logger's name, the timestamp, the request id and, with
+    tracing on, the trace and span ids."""
     level = logging.getLevelNamesMapping()[settings.log_level]
     context: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
     ]
+    if settings.tracing_enabled:
+        context.append(add_trace_ids)
     level_and_time: list[structlog.typing.Processor] = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

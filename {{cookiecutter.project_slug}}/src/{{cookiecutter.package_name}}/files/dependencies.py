@@ -22,7 +22,10 @@ def tickets_of(request: Request) -> Tickets:
 
 
 async def get_file_service(request: Request, session: SessionDep) -> FileService:
-    return FileService(session, storage_of(request.app), resources_of(request).settings)
+    app = request.app
+    return FileService(
+        session, storage_of(app), resources_of(request).settings, app.state.files_tracer
+    )
 
 
 FileServiceDep = Annotated[FileService, Depends(get_file_service)]

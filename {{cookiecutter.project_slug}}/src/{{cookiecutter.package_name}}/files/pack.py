@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings
 
 from ..core.middleware import BodyLimit
 from ..core.packs import Pack, ReadinessCheck
+from ..core.tracing import app_tracer
 from ..dependencies import app_resources
 from .dependencies import storage_of
 from .lifecycle import delete_objects_of_deleted_users, stop_deleting_objects
@@ -41,6 +42,7 @@ async def files(app: FastAPI) -> AsyncIterator[None]:
     resources = app_resources(app)
     storage = open_storage(resources.settings)
     app.state.file_storage = storage
+    app.state.files_tracer = app_tracer(app, __name__)
     engine = resources.engine.sync_engine
     delete_objects_of_deleted_users(engine, storage)
     try:

@@ -151,7 +151,7 @@ async def download_file(
     stored = await service.get(user, file_id)
     byte_range = parse_range(range_header, stored.size)
     start, end = (0, stored.size) if byte_range is None else (byte_range.start, byte_range.end)
-    chunks = service.storage.get(stored.storage_key, start, end)
+    chunks = service.read(stored.storage_key, start, end)
     try:  # before the response starts: a missing object is still a clean 404
         with storage_errors():
             first = await anext(chunks, b"")

@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import structlog
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from ..core.errors import AppError, NotFoundError
 from ..core.pagination import PageParams
+from ..core.tracing import span
 from ..features.auth.principals import Principal
 from ..features.users.models import Role
 from .direct import Ticket, Tickets
@@ -41,6 +43,7 @@ from .schemas import DirectUpload, DirectUploadRequest
 from .settings import FilesSettings
 from .sniff import SNIFF_BYTES, sniff_type
 from .storage import ObjectNotFoundError, Storage
+from .tracing import STORE_SPAN, traced_read
 
 if TYPE_CHECKING:
     from .s3 import S3Storage
@@ -116,10 +119,17 @@ class CheckedUpload:
 
 
 class FileService:
-    def __init__(self, session: AsyncSession, storage: Storage, settings: FilesSettings) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        storage: Storage,
+        settings: FilesSettings,
+        tracer: Tracer | None = None,
+    ) -> None:
         self.session = session
         self.storage = storage
         self.settings = settings
+        self.tracer = tracer  # with tracing on: spans around storing and reading objects
         self.files = FileRepository(session)
 
     async def upload(self, owner: Principal, part: FilePart) -> StoredFile:
@@ -132,7 +142,7 @@ class FileService:
             max_bytes=self.settings.max_upload_bytes,
             allowed=self.settings.files_allowed_types,
         )
-        with storage_errors():
+        with storage_errors(), span(self.tracer, STORE_SPAN, self._span_attributes()):
             size = await self.storage.put(key, aiter(checked))
         filename = safe_filename(part.filename)
         return await self._record(owner, key, filename, checked.decided_type, size)
@@ -157,6 +167,16 @@ class FileService:
             raise
         logger.info("file_stored", file_id=str(stored.id), size=size)
         return stored
+
+    def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        """The object's bytes [start, end), streamed (ObjectNotFoundError on the first read)."""
+        chunks = self.storage.get(key, start, end)
+        if self.tracer is None:
+            return chunks
+        return traced_read(self.tracer, chunks, self._span_attributes())
+
+    def _span_attributes(self) -> dict[str, str]:
+        return {"files.storage": self.settings.files_storage}
 
     async def start_direct_upload(
         self, owner: Principal, request: DirectUploadRequest, tickets: Tickets

@@ -18,8 +18,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 import structlog
+from opentelemetry.trace import Tracer
 
 from ..core.bus import MessageBus
+from ..core.tracing import span
 from ..features.auth.revocation import RevokedTokens
 from .connection import Connection
 from .frames import CloseCode, Frame, ServerPing
@@ -46,6 +48,7 @@ class Hub:
         check: Check | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        tracer: Tracer | None = None,
     ) -> None:
         self.settings = settings
         self.bus = bus
@@ -53,6 +56,7 @@ class Hub:
         self.clock = clock
         self.wall_clock = wall_clock  # what token expiry is measured against
         self.check = check  # a token's refusal (code, reason), or None while it is valid
+        self.tracer = tracer  # with tracing on: a span per event published and delivered
         self._rechecks: set[asyncio.Task[None]] = set()
         self._by_user: dict[uuid.UUID, set[Connection]] = {}
         self._rooms: dict[str, set[Connection]] = {}
@@ -114,7 +118,8 @@ class Hub:
     # Sending: through the bus, so that every process delivers to the connections it holds.
 
     async def to_room(self, room: str, frame: Frame) -> None:
-        await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
+        with span(self.tracer, "realtime publish", _span_attributes("publish", "room")):
+            await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
 
     def to_users_soon(self, user_ids: Iterable[uuid.UUID], frame: Frame) -> None:
         """Send *frame* to the users' connections on every process, for callers that cannot
@@ -133,7 +138,8 @@ class Hub:
         try:
             if previous is not None:
                 await asyncio.wait([previous])
-            await self.bus.publish(CHANNEL, message)
+            with span(self.tracer, "realtime publish", _span_attributes("publish", "users")):
+                await self.bus.publish(CHANNEL, message)
         except Exception as exc:  # at most once: an event the bus cannot take is dropped
             logger.warning("realtime_event_dropped", reason=type(exc).__name__)
         finally:
@@ -143,6 +149,10 @@ class Hub:
         """What the bus delivers: hand the frame to this process's connections it is for."""
         header, _, frame = message.partition(b"\n")
         kind, _, target = header.decode().partition(" ")
+        with span(self.tracer, "realtime deliver", _span_attributes("process", kind)):
+            self._deliver(kind, target, frame)
+
+    def _deliver(self, kind: str, target: str, frame: bytes) -> None:
         if kind == "room":
             self.deliver_to_room(target, frame.decode())
         elif kind == "users":
@@ -208,6 +218,16 @@ class Hub:
             elif now - connection.last_pinged >= heartbeat:
                 connection.last_pinged = now
                 connection.send(PING)
+
+
+def _span_attributes(operation: str, kind: str) -> dict[str, str]:
+    """OpenTelemetry's messaging attributes, and whom the event is for (a room, users)."""
+    return {
+        "messaging.system": "realtime",
+        "messaging.operation.type": operation,
+        "messaging.destination.name": CHANNEL,
+        "realtime.target": kind,
+    }
 
 
 def _message(header: str, frame: Frame) -> bytes:

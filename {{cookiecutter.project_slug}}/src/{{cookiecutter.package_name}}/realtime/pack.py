@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from ..core.bus import MessageBus
 from ..core.packs import Pack, ReadinessCheck
+from ..core.tracing import app_tracer
 from ..dependencies import Resources, app_resources
 from ..features.auth.dependencies import principals_of, revoked_tokens_of
 from .asyncapi import docs_router
@@ -48,7 +49,8 @@ async def realtime(app: FastAPI) -> AsyncIterator[None]:
         checked = await verified(app, token)
         return checked if isinstance(checked, tuple) else None
 
-    hub = Hub(resources.settings, bus, revoked, check=refusal)
+    tracer = app_tracer(app, __name__)
+    hub = Hub(resources.settings, bus, revoked, check=refusal, tracer=tracer)
     app.state.realtime_hub = hub
     engine = resources.engine.sync_engine
     principals.on_evict.append(hub.recheck_soon)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from ..dependencies import app_resources
 from .bus import RedisBus
 from .cache import shared_cache_on
-from .connection import create_redis
+from .connection import create_redis, trace_commands
 from .rate_limit import share_auth_rate_limits
 from .revocation import relay_revocations
 
@@ -28,6 +28,8 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
     plugs in the message bus every process shares (core/bus.py)."""
     settings = app.state.settings
     client = create_redis(settings)
+    if app.state.tracer_provider is not None:
+        trace_commands(client, app.state.tracer_provider)
     app.state.redis = client
     share_auth_rate_limits(app, client)
     name = f"bus-{uuid.uuid4().hex[:12]}"

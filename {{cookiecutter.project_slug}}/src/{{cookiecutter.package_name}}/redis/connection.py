@@ -4,6 +4,7 @@ listeners' connections), and how a listener hears."""
 from collections.abc import AsyncIterator
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
@@ -31,6 +32,15 @@ def create_redis(settings: Settings, *, name: str | None = None, retries: int = 
         # A pooled connection idle this long is checked before use (a restarted server).
         health_check_interval=30,
     )
+
+
+def trace_commands(client: Redis, provider: TracerProvider) -> None:
+    """A client span per command or pipeline *client* sends, named after the command, with ``?``
+    for each argument: keys and values never leave. This client only (not the listeners'), and
+    not redis-py as a whole: the instrumentation is imported only with tracing on."""
+    from opentelemetry.instrumentation.redis import RedisInstrumentor  # noqa: PLC0415
+
+    RedisInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
 async def heard(pubsub: PubSub, heartbeat_seconds: float) -> AsyncIterator[dict[str, Any]]:
