@@ -7,8 +7,8 @@ It earns the marker, in its own body or through a helper in ``tests/`` that it c
 - ``pytest.raises``, or an assertion that names an exception type (``...Error``, ``...Exception``);
 - an assertion on an error value: an HTTP status from 400 to 599, a WebSocket close code other
   than 1000 (1001-1015, 3000-4999), as a literal, a ``status``/``HTTPStatus`` name, or a test
-  module's constant bound to one; the error envelope's (or an error frame's) ``"error"``; a
-  non-zero exit code;
+  module's constant bound to one, or its text (``"404"``, as a metric's label); the error
+  envelope's (or an error frame's) ``"error"``; a non-zero exit code;
 - a fault the test injects and then asserts the outcome of: a link cut or stalled
   (``TcpProxy.cut``/``stall``), a service address nothing answers on (``UNREACHABLE_...``), a
   database connection terminated, a task cancelled, a transaction rolled back, a stand-in that
@@ -31,6 +31,7 @@ FAULTS = frozenset({"cut", "cut_off", "stall", "abort", "cancel", "rollback", "k
 # Names and SQL that inject one: a service address nothing answers on, a connection terminated.
 FAULT_TEXT = re.compile(r"\bUNREACHABLE_\w+|pg_terminate_backend")
 EXCEPTION_NAME = re.compile(r"\w+(Error|Exception|Exit|Timeout|Closed)\b")
+ERROR_STATUS_TEXT = re.compile(r"^[45]\d\d$")  # a status as a metric label gives it
 NON_ZERO_EXIT = re.compile(
     r"returncode\s*(!=\s*0|==\s*[1-9A-Z])|exit_code\s*(!=\s*0|==\s*[1-9A-Z])"
 )
@@ -120,9 +121,11 @@ class ErrorPathAudit:
     def _names_an_error(self, expression: ast.expr) -> bool:
         for node in ast.walk(expression):
             if isinstance(node, ast.Constant) and (
-                is_error_code(node.value) or node.value == "error"
+                is_error_code(node.value)
+                or node.value == "error"
+                or ERROR_STATUS_TEXT.match(str(node.value))
             ):
-                return True  # a status or close code, or the envelope's (or a frame's) "error"
+                return True  # a status or close code (or its text), the envelope's "error"
             if isinstance(node, ast.Name) and node.id in self.error_constants:
                 return True
             if isinstance(node, ast.Attribute):

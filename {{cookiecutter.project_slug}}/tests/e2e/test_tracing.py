@@ -115,8 +115,8 @@ async def test_an_unreachable_collector_never_fails_a_request(
         statuses = [(await client.get("/ready")).status_code for _ in range(20)]
 
     assert statuses == [200] * 20
-    failures = [line for line in capsys.readouterr().out.splitlines() if '"error"' in line]
-    assert any("Failed to export" in line for line in failures)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(line["level"] == "error" and "Failed to export" in line["event"] for line in lines)
 
 
 async def test_the_service_name_defaults_to_the_app_name(

@@ -87,7 +87,6 @@ def test_an_exited_workers_requests_still_count_but_not_its_in_flight_or_pool(
     assert (seen.in_flight, seen.pool_checked_out, seen.pool_size) == (0, None, None)
 
 
-@pytest.mark.error_path
 @pytest.mark.parametrize(
     "content",
     [
