@@ -14,9 +14,14 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import error_codes
+from {{ cookiecutter.package_name }}.dependencies import Resources
+from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
+from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
+from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
@@ -75,6 +80,25 @@ async def login(client: AsyncClient, email: str, password: str = DEFAULT_PASSWOR
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def auth_service(
+    session: AsyncSession,
+    resources: Resources,
+    principals: PrincipalCache,
+    revoked_tokens: RevokedTokens,
+    **options: Any,
+) -> AuthService:
+    """An AuthService on a test app's resources, as the API's dependency builds one."""
+    return AuthService(
+        session,
+        resources.password_hasher,
+        resources.token_codec,
+        principals,
+        revoked_tokens,
+        login_limiter=resources.auth_rate_limiter,
+        **options,
+    )
 
 
 async def bearer(client: AsyncClient, user: User) -> dict[str, str]:

@@ -29,28 +29,10 @@ from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedToke
 from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 
 from ..factories import DEFAULT_PASSWORD, UserFactory
-from ..support import FakeClock
+from ..support import FakeClock, auth_service
 
 INTERVAL = 60.0
 DAYS = 30  # simulated, one login and one refresh a day
-
-
-def service_with(
-    retention: TokenRetention,
-    session: AsyncSession,
-    resources: Resources,
-    principals: PrincipalCache,
-    revoked_tokens: RevokedTokens,
-) -> AuthService:
-    return AuthService(
-        session,
-        resources.password_hasher,
-        resources.token_codec,
-        principals,
-        revoked_tokens,
-        login_limiter=resources.auth_rate_limiter,
-        retention=retention,
-    )
 
 
 @pytest.fixture
@@ -70,7 +52,7 @@ def service(
     principals: PrincipalCache,
     revoked_tokens: RevokedTokens,
 ) -> AuthService:
-    return service_with(retention, session, resources, principals, revoked_tokens)
+    return auth_service(session, resources, principals, revoked_tokens, retention=retention)
 
 
 async def row_count(session: AsyncSession) -> int:

@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.features.auth.service import AuthService
 from {{ cookiecutter.package_name }}.features.users.models import Role
 
 from ..factories import DEFAULT_PASSWORD, UserFactory
+from ..support import auth_service
 
 
 @pytest.fixture
@@ -30,14 +31,7 @@ def service(
     principals: PrincipalCache,
     revoked_tokens: RevokedTokens,
 ) -> AuthService:
-    return AuthService(
-        session,
-        resources.password_hasher,
-        resources.token_codec,
-        principals,
-        revoked_tokens,
-        login_limiter=resources.auth_rate_limiter,
-    )
+    return auth_service(session, resources, principals, revoked_tokens)
 
 
 async def test_create_user_normalizes_the_email(service: AuthService) -> None:
