@@ -25,6 +25,9 @@ from {{ cookiecutter.package_name }}.features.users.repository import (
 
 from .factories import DEFAULT_PASSWORD, UserFactory
 
+# A SQLite file in a directory that does not exist: unreachable in every variant.
+UNREACHABLE_DATABASE = "sqlite+aiosqlite:////nonexistent-directory/app.db"
+
 
 @pytest.fixture
 def cli_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
@@ -194,12 +197,19 @@ class TestPurgeTokensErrors:
         assert exit_info.value.code == 2
         assert "--batch-size" in capsys.readouterr().err
 
-    @pytest.mark.usefixtures("cli_settings")
-    def test_an_unreachable_database_fails_the_command(
-        self, monkeypatch: pytest.MonkeyPatch, make_settings: Callable[..., Settings]
-    ) -> None:
-        unreachable = make_settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
-        monkeypatch.setattr(cli, "get_settings", lambda: unreachable)
+    def test_an_unreachable_database_fails_the_command_in_one_line(self, tmp_path: Path) -> None:
+        """As cron runs it: one line on stderr that names no secret, and a non-zero exit."""
+        result = subprocess.run(  # noqa: S603 - the test's own command
+            [sys.executable, "-m", cli.__name__, "purge-tokens"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # no .env there
+            env={"PATH": "", "DATABASE_URL": UNREACHABLE_DATABASE},
+            timeout=60,
+            check=False,
+        )
 
-        with pytest.raises(OSError):  # noqa: PT011 - any refusal to connect will do
-            cli.main(["purge-tokens"])
+        assert result.returncode == 1
+        assert result.stderr == f"{cli.DATABASE_UNREACHABLE} (OperationalError)\n"
+        assert "nonexistent-directory" not in result.stderr

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings, get_settings
 from .core.clock import utc_now
@@ -26,6 +27,7 @@ from .features.auth.service import AuthService
 from .main import create_app
 
 CLI_ACTOR = "cli"  # who acted, in the audit trail: the operator at the command line
+DATABASE_UNREACHABLE = "error: the database did not answer: check DATABASE_URL and that it is up"
 NO_PASSWORD = (
     "error: no password: set ADMIN_PASSWORD, "  # noqa: S105 - a message, not a password
     "or run create-admin in a terminal to be asked for it"
@@ -131,7 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(f"Wrote {args.output}\n")
         return
     if args.command == "purge-tokens":
-        removed = asyncio.run(purge_tokens(settings, args.batch_size))
+        try:
+            removed = asyncio.run(purge_tokens(settings, args.batch_size))
+        except (OSError, SQLAlchemyError) as exc:  # the URL is a secret: not in the message
+            raise SystemExit(f"{DATABASE_UNREACHABLE} ({type(exc).__name__})") from None
         sys.stdout.write(f"Purged {removed} expired refresh tokens\n")
         return
     try:
