@@ -115,6 +115,28 @@ def relay(other_app: FastAPI) -> RevocationRelay:
     return revocation_relay_of(other_app)
 
 
+async def test_a_change_committed_on_another_loop_is_announced_on_the_relays(
+    relay: RevocationRelay, redis: Redis
+) -> None:
+    """A commit on another event loop (a script's, another thread's) is announced through the
+    app's loop, to whom the Redis client's connections belong."""
+    user_id = uuid.uuid4()
+
+    async def commit_elsewhere() -> None:
+        relay.publish_changed_users({user_id})
+
+    async with redis.pubsub() as pubsub:
+        await pubsub.subscribe(relay.channel)
+        await asyncio.to_thread(asyncio.run, commit_elsewhere())
+        async with asyncio.timeout(5):
+            while (message := await pubsub.get_message(timeout=1)) is None or (
+                message["type"] != "message"
+            ):
+                pass
+
+    assert RevocationEvent.model_validate_json(message["data"]).evicted == [user_id]
+
+
 @pytest.mark.error_path
 class TestRefusedByTheOtherInstance:
     async def test_a_token_revoked_by_logout(

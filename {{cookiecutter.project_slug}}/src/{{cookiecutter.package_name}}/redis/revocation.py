@@ -94,6 +94,7 @@ class RevocationRelay:
         self._bus = bus
         self._revoke = redis.register_script(REVOKE_SCRIPT)  # EVALSHA; loaded once if missing
         self._publishing: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the app's, while the relay runs
         # Revocations Redis did not take (token id -> expiry), sent again once it answers.
         self._unpublished: dict[uuid.UUID, float] = {}
 
@@ -101,6 +102,7 @@ class RevocationRelay:
     async def running(self) -> AsyncIterator[None]:
         """Listen and publish while the app runs; the app starts serving once the bus has
         heard Redis (the stored revocations loaded) or failed to reach it."""
+        self._loop = asyncio.get_running_loop()
         self.principals.suspend()  # until the bus hears
         self.revoked.publishers.append(self.publish_revoked)
         self.principals.publishers.append(self.publish_changed_users)
@@ -146,12 +148,21 @@ class RevocationRelay:
             self._unpublished = {}
 
     def publish_changed_users(self, user_ids: Set[uuid.UUID]) -> None:
-        """Announce users whose access changed; called inside a commit, so it only schedules."""
+        """Announce users whose access changed; called inside a commit, so it only schedules,
+        on the app's loop: the Redis client's connections belong to it, whichever loop (a
+        script's, another thread's) the commit ran on."""
+        event = RevocationEvent(evicted=list(user_ids))
         try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # a synchronous session in another thread: nothing to publish with
-            return
-        task = loop.create_task(self._announce(RevocationEvent(evicted=list(user_ids))))
+            committing = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous session in another thread
+            committing = None
+        if committing is not None and committing is self._loop:
+            self._schedule(event)
+        elif self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._schedule, event)
+
+    def _schedule(self, event: RevocationEvent) -> None:
+        task = asyncio.get_running_loop().create_task(self._announce(event))
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)
 
