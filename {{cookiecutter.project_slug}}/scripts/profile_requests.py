@@ -1,13 +1,15 @@
 """Profile one API path before optimizing it: ``make profile path=/api/v1/items n=200``.
 
     uv run python scripts/profile_requests.py [--path /api/v1/items] [--requests 200]
-        [--output profile.html]
+        [--interval 0.001] [--output profile.html]
 
 Builds the app in this process on a fresh SQLite file in a temporary directory (the schema
 from the models, the settings of a development run, logs at WARNING), registers and logs in a
 user, creates a few items for them, then sends REQUESTS signed-in ``GET``s of PATH through
-httpx's ASGI transport under pyinstrument, an async-aware sampling profiler. No server and no
-network: the report shows the app's own code, from middleware to SQL, without uvicorn's.
+httpx's ASGI transport under pyinstrument, an async-aware sampling profiler that looks every
+INTERVAL seconds (a request of a millisecond or less needs a shorter one, or more of them, to be
+seen). No server and no network: the report shows the app's own code, from middleware to SQL,
+without uvicorn's.
 
 ``{item}`` in PATH stands for one of the user's items (``--path '/api/v1/items/{item}'``). The
 report is pyinstrument's HTML (open it in a browser), or text when OUTPUT ends in ``.txt``.
@@ -57,10 +59,24 @@ def positive(text: str) -> int:
     return number
 
 
+def interval(text: str) -> float:
+    """argparse type: a sampling interval in seconds, over 0 and at most 1."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 1:
+        raise argparse.ArgumentTypeError(f"{seconds} is not over 0 and at most 1 second")
+    return seconds
+
+
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--path", default="/api/v1/items", help="the path to GET, query included")
     parser.add_argument("--requests", type=positive, default=200, help="how many (default 200)")
+    parser.add_argument(
+        "--interval", type=interval, default=0.001, help="seconds between samples (default 0.001)"
+    )
     parser.add_argument("--output", type=Path, default=Path("profile.html"))
     args = parser.parse_args(argv)
     if not args.path.startswith("/"):
@@ -88,7 +104,9 @@ async def signed_in_client(client: httpx.AsyncClient) -> str:
     return item
 
 
-async def profile(path: str, requests: int, database: Path) -> tuple[Profiler, str]:
+async def profile(
+    path: str, requests: int, database: Path, interval: float = 0.001
+) -> tuple[Profiler, str]:
     """Build the app on *database*, sign in, check *path* answers 2xx, then profile it; the
     profiler and the path as requested (``{item}`` replaced)."""
     package = package_name()
@@ -123,7 +141,7 @@ async def profile(path: str, requests: int, database: Path) -> tuple[Profiler, s
                 f"GET {path} answered {first.status_code} {HTTPStatus(first.status_code).phrase}"
                 f": {first.text[:300]}"
             )
-        profiler = Profiler(async_mode="enabled")
+        profiler = Profiler(interval=interval, async_mode="enabled")
         profiler.start()
         for _ in range(requests):
             response = await client.get(path)
@@ -139,7 +157,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         try:
             profiler, path = asyncio.run(
-                profile(args.path, args.requests, Path(scratch) / "profile.db")
+                profile(args.path, args.requests, Path(scratch) / "profile.db", args.interval)
             )
         except ProfileError as error:
             sys.stderr.write(f"profile: {error}\n")
