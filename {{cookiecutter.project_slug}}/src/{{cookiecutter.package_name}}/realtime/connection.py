@@ -1,13 +1,16 @@
-"""One client's WebSocket once it is authenticated: a bounded queue of frames to send, written
-by a task of its own, so a slow reader fills only its own queue (and is closed when it is full)
-and never holds up whoever is delivering to everyone else."""
+"""One client's WebSocket once it is authenticated. A frame is written at once while the client
+keeps up; when a write has to wait for the client to read, later frames wait in a bounded queue
+of its own (a full queue closes it with 1013), so a slow reader never holds up whoever is
+delivering to everyone else."""
 
 import asyncio
 import time
+import types
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from contextlib import suppress
+from typing import Any
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -38,11 +41,11 @@ class Connection:
         self.clock = clock
         self.last_heard = self.last_pinged = clock()
         self.close_code: CloseCode | None = None
-        # A deque and an event, not an asyncio.Queue: queueing is on the path of every frame
-        # to every client, and this costs a fraction of the Queue's bookkeeping.
         self._queue: deque[str] = deque()
         self._queue_frames = queue_frames
-        self._queued = asyncio.Event()
+        # The task finishing a write that waits for the client, and what queues behind it.
+        self._writer: asyncio.Task[None] | None = None
+        self._loop = asyncio.get_running_loop()
         self._closed = asyncio.Event()
         self._close_reason = ""
         self._peer_left = False
@@ -52,14 +55,33 @@ class Connection:
         return self.claims.subject
 
     def send(self, frame: str) -> None:
-        """Queue a frame (JSON text); a full queue closes the connection with 1013."""
+        """Send a frame (JSON text): written now, unless an earlier write is waiting for the
+        client to read; then queued behind it, and a full queue closes the connection with 1013.
+        """
         if self.close_code is not None:
             return
-        if len(self._queue) >= self._queue_frames:
-            self.close(CloseCode.TRY_AGAIN_LATER, "You read too slowly; connect again")
+        if self._writer is not None:
+            if len(self._queue) >= self._queue_frames:
+                self.close(CloseCode.TRY_AGAIN_LATER, "You read too slowly; connect again")
+                return
+            self._queue.append(frame)
             return
-        self._queue.append(frame)
-        self._queued.set()
+        # The write's first step runs here: for a client that keeps up it is the whole write
+        # (the server's buffer takes the frame), as cheap as the plain loop's await. Only a
+        # write that waits gets a task, which finishes it and then writes what queued meanwhile.
+        write = self.websocket.send_text(frame)
+        try:
+            waiting_on = write.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:  # sorted out by _write_failed
+            self._write_failed(exc)
+            return
+        # Eager: the task takes the waiting write over at once, so a close that comes before
+        # the loop runs it still cancels the write (rather than leave it to the collector).
+        self._writer = asyncio.Task(
+            self._write_queued(write, waiting_on), loop=self._loop, eager_start=True
+        )
 
     def close(self, code: CloseCode, reason: str) -> None:
         """Close with *code*; what is still queued is not sent. The first call wins."""
@@ -71,13 +93,13 @@ class Connection:
         """Read frames (each handed to *receive*) and write queued ones until either side
         closes; then send the close frame, if it is the server that closes."""
         reader = asyncio.create_task(self._read(receive))
-        writer = asyncio.create_task(self._write())
         try:
             await self._closed.wait()
         finally:
-            for task in (reader, writer):
+            tasks = [reader] if self._writer is None else [reader, self._writer]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(reader, writer, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             if not self._peer_left and self.close_code is not None:
                 with suppress(Exception):
                     async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
@@ -102,14 +124,48 @@ class Connection:
         finally:
             self._closed.set()
 
-    async def _write(self) -> None:
+    async def _write_queued(self, write: Coroutine[Any, Any, None], waiting_on: object) -> None:
+        """Finish *write*, which waits on *waiting_on*, then write what is queued, in order,
+        until nothing is (or the connection closes)."""
         try:
-            while True:
-                if not self._queue:
-                    self._queued.clear()
-                    await self._queued.wait()
-                    continue
+            await _resumed(write, waiting_on)
+            while self._queue and self.close_code is None:
                 await self.websocket.send_text(self._queue.popleft())
-        except (WebSocketDisconnect, RuntimeError, OSError):
+        except Exception as exc:  # sorted out by _write_failed
+            self._write_failed(exc)
+        finally:
+            self._writer = None
+
+    def _write_failed(self, exc: Exception) -> None:
+        if isinstance(exc, WebSocketDisconnect | RuntimeError | OSError):  # the peer is gone
             self._peer_left = self.close_code is None
             self._closed.set()
+        else:  # a bug on the way out: say so, and close cleanly
+            logger.error("realtime_send_failed", exc_info=exc)
+            self.close(CloseCode.INTERNAL_ERROR, "Internal error")
+
+
+@types.coroutine
+def _resumed(
+    coroutine: Coroutine[Any, Any, None], waiting_on: object
+) -> Generator[object, object, None]:
+    """Await the rest of *coroutine*, whose first step was run by hand and yielded
+    *waiting_on* (the future it waits for): what ``await`` does after that step, as PEP 380
+    has it, so the task awaiting this sees the same futures, results and cancellation."""
+    yielded = waiting_on
+    while True:
+        try:
+            sent = yield yielded
+        except GeneratorExit:
+            coroutine.close()
+            raise
+        except BaseException as exc:  # thrown in (a cancellation): pass it on
+            try:
+                yielded = coroutine.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                yielded = coroutine.send(sent)
+            except StopIteration:
+                return

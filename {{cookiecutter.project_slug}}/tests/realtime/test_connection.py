@@ -1,0 +1,156 @@
+"""A connection writes a frame at once while its client keeps up, and queues behind a write that
+waits for the client; the queue is bounded, and a failed write closes the connection."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from structlog.testing import capture_logs
+
+from {{ cookiecutter.package_name }}.core.security import TokenClaims, TokenType
+from {{ cookiecutter.package_name }}.realtime.connection import Connection
+from {{ cookiecutter.package_name }}.realtime.frames import CloseCode
+
+
+class Peer:
+    """What the connection writes to: sends are recorded, held while ``gate`` is clear (a
+    client that does not read), or fail with ``failure``."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.failure: Exception | None = None
+        self.closed_with: int | None = None
+        self.cancelled: list[str] = []
+
+    async def receive(self) -> dict[str, str]:
+        await asyncio.Event().wait()  # the client says nothing
+        raise AssertionError
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = code
+
+    async def send_text(self, data: str) -> None:
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(data)
+            raise
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append(data)
+
+
+def _connection(peer: Peer, *, queue_frames: int = 4) -> Connection:
+    now = datetime.now(UTC)
+    claims = TokenClaims(
+        subject=uuid.uuid4(),
+        token_id=uuid.uuid4(),
+        token_type=TokenType.ACCESS,
+        issued_at=now,
+        expires_at=now + timedelta(minutes=5),
+    )
+    return Connection(cast(WebSocket, peer), claims, "token", queue_frames=queue_frames)
+
+
+async def test_a_client_that_keeps_up_gets_each_frame_written_at_once() -> None:
+    peer = Peer()
+    connection = _connection(peer)
+    for number in range(10):  # more than the queue holds: nothing waits in it
+        connection.send(f"frame {number}")
+        assert peer.sent[-1] == f"frame {number}"  # written before send() returned
+    assert connection.close_code is None
+
+
+async def test_frames_wait_behind_a_write_that_waits_and_go_out_in_order() -> None:
+    peer = Peer()
+    connection = _connection(peer)
+    peer.gate.clear()  # the client stops reading
+    for number in range(4):
+        connection.send(f"frame {number}")
+    assert peer.sent == []
+    peer.gate.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert peer.sent == [f"frame {number}" for number in range(4)]
+    connection.send("frame 4")  # the client keeps up again: written at once
+    assert peer.sent[-1] == "frame 4"
+
+
+@pytest.mark.error_path
+async def test_closing_while_a_write_waits_cancels_that_write_and_sends_the_close_frame() -> None:
+    peer = Peer()
+    connection = _connection(peer)
+    peer.gate.clear()
+    connection.send("frame 0")  # waits for the client
+    connection.send("frame 1")  # queued behind it
+    connection.close(CloseCode.GOING_AWAY, "The server is shutting down")
+    await asyncio.wait_for(connection.run(_ignore), 1)
+    assert peer.cancelled == ["frame 0"]  # the waiting write heard the cancellation
+    assert peer.closed_with == CloseCode.GOING_AWAY
+    assert peer.sent == []
+
+
+@pytest.mark.error_path
+async def test_a_full_queue_closes_with_1013_and_drops_what_is_queued() -> None:
+    peer = Peer()
+    connection = _connection(peer, queue_frames=2)
+    peer.gate.clear()
+    for number in range(3):  # one waiting write, then two queued: the queue is full
+        connection.send(f"frame {number}")
+    assert connection.close_code is None
+    connection.send("one too many")
+    assert connection.close_code == CloseCode.TRY_AGAIN_LATER
+    connection.send("after the close")  # ignored
+    peer.gate.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert peer.sent == ["frame 0"]  # the write in progress ends; the queue is not sent
+
+
+@pytest.mark.error_path
+@pytest.mark.parametrize("waits", [False, True], ids=["at-once", "after-waiting"])
+async def test_a_peer_that_left_closes_the_connection_without_a_close_code(waits: bool) -> None:
+    peer = Peer()
+    peer.failure = WebSocketDisconnect(1006)
+    connection = _connection(peer)
+    if waits:
+        peer.gate.clear()
+        connection.send("frame")
+        peer.gate.set()  # the write goes on, and fails
+    else:
+        connection.send("frame")
+    await asyncio.wait_for(connection.run(_ignore), 1)  # it ends: the peer is gone
+    assert connection.close_code is None
+    assert peer.closed_with is None  # no close frame to a peer that left
+    assert peer.sent == []
+
+
+@pytest.mark.error_path
+@pytest.mark.parametrize("waits", [False, True], ids=["at-once", "after-waiting"])
+async def test_a_write_that_fails_unexpectedly_is_logged_and_closes_with_1011(waits: bool) -> None:
+    peer = Peer()
+    peer.failure = ValueError("a bug")
+    connection = _connection(peer)
+    if waits:
+        peer.gate.clear()
+    with capture_logs() as logs:
+        connection.send("frame")
+        connection.send("queued")  # behind the waiting write, or refused: already closed
+        peer.gate.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+    assert connection.close_code == CloseCode.INTERNAL_ERROR
+    assert [log["event"] for log in logs] == ["realtime_send_failed"]
+    connection.send("after the close")
+    await asyncio.wait_for(connection.run(_ignore), 1)
+    assert peer.closed_with == CloseCode.INTERNAL_ERROR
+    assert peer.sent == []
+
+
+async def _ignore(_connection: Connection, _data: str | bytes) -> None:
+    return None
