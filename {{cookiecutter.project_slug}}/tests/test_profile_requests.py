@@ -61,13 +61,19 @@ async def test_an_item_path_is_profiled_on_one_of_the_users_items(tmp_path: Path
 
 
 @pytest.mark.error_path
-def test_a_path_that_does_not_answer_2xx_exits_with_one_line(tmp_path: Path) -> None:
-    result = run_script(tmp_path, "--path", "/api/v1/nothing-here", "--requests", "3")
+def test_a_path_that_does_not_answer_2xx_exits_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "profile.html"
+    arguments = ["--path", "/api/v1/nothing-here", "--requests", "3", "--output", str(output)]
 
-    assert result.returncode == 2
-    assert result.stderr.startswith("profile: GET /api/v1/nothing-here answered 404 Not Found")
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "profile.html").exists()
+    exit_code = script.main(arguments)
+
+    assert exit_code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("profile: GET /api/v1/nothing-here answered 404 Not Found")
+    assert len(stderr.splitlines()) == 1
+    assert not output.exists()
 
 
 @pytest.mark.error_path

@@ -100,24 +100,27 @@ async def test_an_error_the_service_answers_is_not_reported(reporting_app: FastA
     assert envelopes.events() == []
 
 
-def sentry_imported(environment: dict[str, str], cwd: Path) -> bool:
-    """Whether building the app imports sentry_sdk, in a fresh interpreter."""
+def sentry_imported_without_and_with_a_dsn(cwd: Path) -> list[bool]:
+    """Whether building the app imports sentry_sdk, in a fresh interpreter: without a DSN,
+    then with one (one interpreter for both: the second import cannot undo the first)."""
     code = (
-        f"import sys; from {create_app.__module__} import create_app; create_app(); "
+        f"import os, sys; from {create_app.__module__} import create_app; "
+        f"from {Settings.__module__} import Settings; "
+        "create_app(); print('sentry_sdk' in sys.modules); "
+        f"os.environ['SENTRY_DSN'] = {DSN!r}; create_app(Settings()); "
         "print('sentry_sdk' in sys.modules)"
     )
     result = subprocess.run(  # noqa: S603 - the test's own command
         [sys.executable, "-c", code],
-        env={"PATH": "", "ENVIRONMENT": "test", **environment},
+        env={"PATH": "", "ENVIRONMENT": "test"},
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    return result.stdout.splitlines()[-1] == "True"
+    return [line == "True" for line in result.stdout.splitlines()[-2:]]
 
 
 def test_without_a_dsn_sentry_is_not_imported(tmp_path: Path) -> None:
-    assert not sentry_imported({}, tmp_path)
-    assert sentry_imported({"SENTRY_DSN": DSN}, tmp_path)
+    assert sentry_imported_without_and_with_a_dsn(tmp_path) == [False, True]
