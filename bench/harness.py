@@ -82,8 +82,12 @@ def log(message: str) -> None:
 
 
 def base_env() -> dict[str, str]:
-    """The caller's environment, minus the template venv, plus pyenv's interpreters for uv."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    """The caller's environment, minus the template venv, plus pyenv's interpreters for uv.
+    A bake's bytecode is written as on a developer's machine: with PYTHONDONTWRITEBYTECODE (set
+    on some CI machines) every process would compile every module again, and the baked suite's
+    time would be mostly compiling (this machine: 32.6 s with it, 22.3 s without)."""
+    dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     if "PYENV_VERSION" not in env and shutil.which("pyenv"):
         versions = subprocess.run(
             ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
