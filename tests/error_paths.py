@@ -19,6 +19,7 @@ path: leave it unmarked.
 """
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -51,7 +52,7 @@ class ErrorPathAudit:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.modules = {path: ast.parse(path.read_text()) for path in sorted(root.rglob("*.py"))}
+        self.modules = {path: _parsed(path.read_text()) for path in sorted(root.rglob("*.py"))}
         self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         self.error_constants: set[str] = {"INVALID_SETTINGS_EXIT_CODE"}
         for tree in self.modules.values():
@@ -159,6 +160,13 @@ class ErrorPathAudit:
             if not more:
                 return earning
             earning |= more
+
+
+@functools.cache
+def _parsed(source: str) -> ast.Module:
+    """A module's tree, parsed once per text: most test files are the same in every variant
+    (the audit only reads the trees)."""
+    return ast.parse(source)
 
 
 def _name(function: ast.expr) -> str:

@@ -51,10 +51,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where
 
 
-@pytest.fixture
-def new_repository(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def made_by_the_button(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What the button makes: the template's files in one new commit of a new repository."""
-    return repository_with(template_files(), tmp_path / "orders-api", "Initial commit")
+    where = tmp_path_factory.mktemp("button") / "orders-api"
+    return repository_with(template_files(), where, "Initial commit")
+
+
+@pytest.fixture
+def new_repository(made_by_the_button: Path, tmp_path: Path) -> Path:
+    """A test's own copy of what the button makes: a clone (the same one commit; git links
+    its objects instead of copying the files again), without the clone's remote."""
+    where = tmp_path / "orders-api"
+    git(tmp_path, "clone", "--quiet", str(made_by_the_button), str(where))
+    git(where, "remote", "remove", "origin")
+    return where
 
 
 def use_template(
