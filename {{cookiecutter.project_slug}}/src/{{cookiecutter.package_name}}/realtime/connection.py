@@ -45,7 +45,6 @@ class Connection:
         self._queue_frames = queue_frames
         # The task finishing a write that waits for the client, and what queues behind it.
         self._writer: asyncio.Task[None] | None = None
-        self._loop = asyncio.get_running_loop()
         self._closed = asyncio.Event()
         self._close_reason = ""
         self._peer_left = False
@@ -80,7 +79,9 @@ class Connection:
         # Eager: the task takes the waiting write over at once, so a close that comes before
         # the loop runs it still cancels the write (rather than leave it to the collector).
         self._writer = asyncio.Task(
-            self._write_queued(write, waiting_on), loop=self._loop, eager_start=True
+            self._write_queued(write, waiting_on),
+            loop=asyncio.get_running_loop(),
+            eager_start=True,
         )
 
     def close(self, code: CloseCode, reason: str) -> None:
