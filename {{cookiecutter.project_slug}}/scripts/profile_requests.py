@@ -48,17 +48,6 @@ def package_name() -> str:
     return name
 
 
-def positive(text: str) -> int:
-    """argparse type: a whole number of requests, at least 1."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number} is not at least 1")
-    return number
-
-
 def interval(text: str) -> float:
     """argparse type: a sampling interval in seconds, over 0 and at most 1."""
     try:
@@ -73,7 +62,10 @@ def interval(text: str) -> float:
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--path", default="/api/v1/items", help="the path to GET, query included")
-    parser.add_argument("--requests", type=positive, default=200, help="how many (default 200)")
+    cli: Any = importlib.import_module(f"{package_name()}.cli")
+    parser.add_argument(
+        "--requests", type=cli.positive_whole_number, default=200, help="how many (default 200)"
+    )
     parser.add_argument(
         "--interval", type=interval, default=0.001, help="seconds between samples (default 0.001)"
     )

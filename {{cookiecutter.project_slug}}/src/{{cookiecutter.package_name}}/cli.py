@@ -17,6 +17,7 @@ from .config import Settings, get_settings
 from .core.clock import utc_now
 from .core.database import create_engine, create_session_factory
 from .core.errors import AppError
+from .core.logging import configure_logging
 from .core.rate_limit import InProcessRateLimiter
 from .core.security import PasswordHasher, TokenCodec
 from .features.auth.principals import PrincipalCache
@@ -71,14 +72,14 @@ async def purge_tokens(settings: Settings, batch_size: int) -> int:
         await engine.dispose()
 
 
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
+def positive_whole_number(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (scripts/ use it too)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
     return value
 
 
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     purge.add_argument(
         "--batch-size",
-        type=_positive,
+        type=positive_whole_number,
         default=PURGE_BATCH_SIZE,
         help=f"rows deleted per transaction (default {PURGE_BATCH_SIZE})",
     )
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     schema.add_argument("--output", type=Path, default=Path("openapi.json"))
     args = parser.parse_args(argv)
     settings = get_settings()  # invalid settings end here, before the password prompt
+    configure_logging(settings)  # the commands' lines (the audit trail's) as the service's
 
     if args.command == "openapi":
         args.output.write_text(openapi_json(settings), encoding="utf-8")
