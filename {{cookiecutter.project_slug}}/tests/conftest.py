@@ -50,6 +50,10 @@ pytest_plugins = [
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Every app this process builds reconfigures logging, and structlog's loggers bound for
+    # good would keep the first one's (capture_logs would miss them): settings made anywhere
+    # here (a tool's, a module's at collection) read this and leave them unbound.
+    os.environ["LOG_CACHE_LOGGERS"] = "false"
     server = os.environ.get("TEST_DATABASE_URL")
     if server and make_url(server).get_backend_name() != "postgresql":
         raise pytest.UsageError(

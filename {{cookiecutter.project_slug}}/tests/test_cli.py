@@ -137,14 +137,19 @@ class TestCreateAdminErrors:
         assert exit_info.value.code == 2
 
 
+@pytest.mark.usefixtures("cli_settings")
 async def test_create_admin_is_audited_as_the_cli(
-    capsys: pytest.CaptureFixture[str], session: AsyncSession, settings: Settings
+    capsys: pytest.CaptureFixture[str], session: AsyncSession
 ) -> None:
-    await cli.create_admin(settings, "root@example.com", DEFAULT_PASSWORD, None)
+    # The command as run (its own event loop, so a thread): it logs as the service does,
+    # whatever an earlier test in this process configured.
+    await asyncio.to_thread(cli.main, ["create-admin", "--email", "root@example.com"])
 
     admin = await UserRepository(session).get_by_email("root@example.com")
     assert admin is not None
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    *logged, said = capsys.readouterr().out.splitlines()
+    assert said == "Created admin root@example.com"
+    lines = [json.loads(line) for line in logged]
     audited = [line for line in lines if line["event"] == AuditEvent.ADMIN_CREATED]
     assert [(line["actor"], line["subject"], line["client"]) for line in audited] == [
         ("cli", str(admin.id), None)

@@ -149,21 +149,26 @@ async def share_totals(app: FastAPI, directory: Path, seconds: float) -> AsyncIt
         totals = current_totals(metrics, app.state.resources.engine)
         await anyio.to_thread.run_sync(shared.write, totals)
 
+    stopping = asyncio.Event()
+
     async def every_few_seconds() -> None:
-        while True:
+        while not stopping.is_set():
             try:
                 await write()
             except OSError as error:  # a full or read-only disk: the next round tries again
                 logger.warning("metrics_not_shared", error=type(error).__name__)
-            await asyncio.sleep(seconds)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await stopping.wait()
 
     writer = asyncio.create_task(every_few_seconds())
     app.state.shared_metrics = shared
     try:
         yield
     finally:
-        writer.cancel()
-        with suppress(asyncio.CancelledError):
-            await writer
+        # Stopped, not cancelled: a cancelled write goes on in its thread, on the same
+        # temporary file as the last one below, and the two would tear it.
+        stopping.set()
+        await writer
         with suppress(OSError):
             await write()
