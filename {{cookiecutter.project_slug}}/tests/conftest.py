@@ -124,7 +124,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_settings(database_url: str) -> Callable[..., Settings]:
     """Settings for a test app; keyword arguments override the test defaults."""
 
@@ -157,6 +157,13 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+@pytest.fixture(scope="session")
+def openapi_document(make_settings: Callable[..., Settings]) -> dict[str, Any]:
+    """The app's OpenAPI document, built once per test process: it depends on the code only.
+    Tests read it; one that needs another document builds its own app."""
+    return create_app(make_settings()).openapi()
 
 
 @pytest.fixture

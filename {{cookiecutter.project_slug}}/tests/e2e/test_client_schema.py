@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import (
     AppError,
     InvalidRequestError,
     error_codes,
 )
-from {{ cookiecutter.package_name }}.main import create_app
 
 from ..support import assert_envelope
 from .test_openapi import operations
@@ -26,8 +24,8 @@ MEMBER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 @pytest.fixture
-def document(settings: Settings) -> dict[str, Any]:
-    return create_app(settings).openapi()
+def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
+    return openapi_document
 
 
 def enums(node: Any) -> Iterator[dict[str, Any]]:

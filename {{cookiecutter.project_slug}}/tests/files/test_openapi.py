@@ -6,9 +6,6 @@ from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
-
 from ..e2e.test_openapi import documented_statuses
 
 EXPECTED_STATUSES = {
@@ -34,8 +31,8 @@ EXPECTED_STATUSES = {
 
 
 @pytest.fixture
-def document(settings: Settings) -> dict[str, Any]:
-    return create_app(settings).openapi()
+def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
+    return openapi_document
 
 
 def test_each_files_operation_documents_exactly_its_statuses(document: dict[str, Any]) -> None:
