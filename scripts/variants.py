@@ -107,7 +107,10 @@ def _smallest_pairwise(candidates: list[Variant]) -> list[Variant]:
     everything = set().union(*pairs)
     best = _greedy(pairs, everything)
     most = max(len(p) for p in pairs)  # what one variant can cover, for the search's bound
-    while (smaller := _cover(pairs, most, everything - pairs[0], [0], len(best) - 1)) is not None:
+    covering = {pair: [i for i, p in enumerate(pairs) if pair in p] for pair in everything}
+    while (
+        smaller := _cover(pairs, covering, most, everything - pairs[0], [0], len(best) - 1)
+    ) is not None:
         best = smaller
     return [candidates[i] for i in best]
 
@@ -125,17 +128,23 @@ def _greedy(pairs: list[set[_Pair]], everything: set[_Pair]) -> list[int]:
 
 
 def _cover(
-    pairs: list[set[_Pair]], most: int, uncovered: set[_Pair], chosen: list[int], size: int
+    pairs: list[set[_Pair]],
+    covering: dict[_Pair, list[int]],
+    most: int,
+    uncovered: set[_Pair],
+    chosen: list[int],
+    size: int,
 ) -> list[int] | None:
-    """*chosen* extended to at most *size* variants covering *uncovered*, or None."""
+    """*chosen* extended to at most *size* variants covering *uncovered*, or None;
+    *covering* lists, for each pair, the variants that have it."""
     if not uncovered:
         return chosen
     if len(chosen) >= size or len(uncovered) > (size - len(chosen)) * most:
         return None
     # Sorted first: ties go the same way whatever the process's string hash seed.
-    hardest = min(sorted(uncovered), key=lambda pair: sum(pair in p for p in pairs))
-    for i in (i for i, p in enumerate(pairs) if hardest in p):
-        found = _cover(pairs, most, uncovered - pairs[i], [*chosen, i], size)
+    hardest = min(sorted(uncovered), key=lambda pair: len(covering[pair]))
+    for i in covering[hardest]:
+        found = _cover(pairs, covering, most, uncovered - pairs[i], [*chosen, i], size)
         if found is not None:
             return found
     return None

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from scripts.variants import TEMPLATE_DIR, Variant
@@ -42,6 +43,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="after the update, run the updated project's own checks (uv sync, ruff, mypy, pytest)",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compile_each_template_once() -> Iterator[None]:
+    """Cookiecutter makes a new Jinja environment for each bake, and Jinja compiles every file
+    and every path of the template again for it: more than half of a bake's time. The run bakes
+    the same sources dozens of times, so it keeps what Jinja compiled, keyed on everything the
+    compiled code depends on: the source, its name and file, and the environment's syntax
+    (its lexer), extensions, optimizer and autoescaping."""
+    compiled: dict[tuple[Any, ...], Any] = {}
+    compile_ = jinja2.Environment.compile
+
+    def compile_once(
+        self: jinja2.Environment,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        if not isinstance(source, str):  # a parsed template: compile it as it is
+            return compile_(self, source, name, filename, raw, defer_init)
+        key = (
+            source,
+            name,
+            filename,
+            raw,
+            defer_init,
+            self.lexer,
+            tuple(sorted(self.extensions)),
+            self.optimized,
+            self.autoescape,
+        )
+        if key not in compiled:
+            compiled[key] = compile_(self, source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jinja2.Environment, "compile", compile_once)
+        yield
 
 
 @pytest.fixture(scope="session")
