@@ -1,6 +1,6 @@
 """Error reports: with SENTRY_DSN set, an error that escapes a route is sent to Sentry, once,
-tagged with its request id and without the request's personal data; the client still gets the
-generic 500. Without it, Sentry's SDK is not even imported."""
+tagged with its request id (and its trace, with tracing on) and without the request's personal
+data; the client still gets the generic 500. Without it, Sentry's SDK is not even imported."""
 
 import json
 import subprocess
@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import sentry_sdk
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
@@ -19,6 +21,7 @@ from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 
 from ..support import assert_envelope, client_for
+from ..tracing import record_spans, tracing_on
 
 DSN = "https://public-key@sentry.invalid/1"
 SECRETS = ("token-secret", "cookie-secret", "body-secret")
@@ -38,10 +41,10 @@ class CapturedEnvelopes(Transport):
         return [dict(event) for e in self.envelopes if (event := e.get_event()) is not None]
 
 
-@pytest.fixture
-def reporting_app(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
-    """An app reporting to Sentry, whose real transport gives way to one that captures."""
-    app = create_app(make_settings(sentry_dsn=DSN))
+def app_reporting(settings: Settings) -> Iterator[FastAPI]:
+    """An app reporting to Sentry with a route that fails, whose real transport gives way to
+    one that captures."""
+    app = create_app(settings)
 
     async def broken(payload: dict[str, str]) -> None:
         raise RuntimeError("a bug")
@@ -53,6 +56,23 @@ def reporting_app(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
     client.transport = CapturedEnvelopes()
     yield app
     sentry_sdk.get_global_scope().set_client(None)
+
+
+@pytest.fixture
+def reporting_app(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
+    yield from app_reporting(make_settings(sentry_dsn=DSN))
+
+
+@pytest.fixture
+def exported(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    return record_spans(monkeypatch)
+
+
+@pytest.fixture
+def traced_reporting_app(
+    make_settings: Callable[..., Settings], exported: InMemorySpanExporter
+) -> Iterator[FastAPI]:
+    yield from app_reporting(make_settings(sentry_dsn=DSN, **tracing_on()))
 
 
 def captured() -> CapturedEnvelopes:
@@ -87,6 +107,25 @@ async def test_an_unhandled_error_is_reported_once_with_its_request_id(
     sent = json.dumps(event)
     assert [secret for secret in SECRETS if secret in sent] == []
     assert "request" not in event  # no headers, cookies or body
+    assert "trace_id" not in event["tags"]  # tracing is off
+
+
+@pytest.mark.error_path
+async def test_with_tracing_on_the_report_names_the_requests_trace(
+    traced_reporting_app: FastAPI, exported: InMemorySpanExporter
+) -> None:
+    """An operator goes from the error in Sentry to its trace (and back, by the request id)."""
+    app = traced_reporting_app
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        response = await client.post("/broken", json={}, headers={"X-Request-ID": "traced"})
+    envelopes = captured()
+
+    assert response.status_code == 500
+    (event,) = envelopes.events()
+    (server,) = (s for s in exported.get_finished_spans() if s.kind is SpanKind.SERVER)
+    assert event["tags"]["trace_id"] == f"{server.context.trace_id:032x}"
+    assert event["tags"]["span_id"] == f"{server.context.span_id:016x}"
+    assert event["tags"]["request_id"] == "traced"
 
 
 @pytest.mark.error_path

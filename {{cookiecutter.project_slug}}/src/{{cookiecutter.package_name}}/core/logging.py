@@ -31,15 +31,24 @@ def add_request_id(
     return event_dict
 
 
+def current_trace_ids() -> tuple[str, str] | None:
+    """The active span's trace and span ids, in OpenTelemetry's hex (as trace back ends search
+    for them), or None when no span is active (tracing off, or outside a request)."""
+    span = trace.get_current_span().get_span_context()
+    if not span.is_valid:
+        return None
+    return format(span.trace_id, "032x"), format(span.span_id, "016x")
+
+
 def add_trace_ids(
     logger: object, method_name: str, event_dict: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
-    """Add the active span's trace and span ids, in OpenTelemetry's hex, to a line logged while
-    a span is active. Only in the chain with tracing on (core/tracing.py)."""
-    span = trace.get_current_span().get_span_context()
-    if span.is_valid:
-        event_dict.setdefault("trace_id", format(span.trace_id, "032x"))
-        event_dict.setdefault("span_id", format(span.span_id, "016x"))
+    """Add the active span's trace and span ids to a line logged while a span is active. Only
+    in the chain with tracing on (core/tracing.py)."""
+    ids = current_trace_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
     return event_dict
 
 

@@ -2,16 +2,18 @@
 
 Without a DSN, ``sentry_sdk`` is not even imported. With one, the SDK starts without its
 integrations: nothing is patched, and the only events are the errors :class:`ReportErrors` sees
-escape a route, each tagged with its request id and carrying no request data (no headers, no
+escape a route, each tagged with its request id (and, with tracing on, the request's trace and
+span ids, to find its trace from the error) and carrying no request data (no headers, no
 cookies, no body, no local variables).
 """
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .logging import request_id_var
+from .logging import current_trace_ids, request_id_var
 from .observability import ErrorReportingSettings
 
 REQUEST_ID_TAG = "request_id"
+TRACE_ID_TAG, SPAN_ID_TAG = "trace_id", "span_id"  # the access line's names for them
 FLUSH_TIMEOUT_SECONDS = 2.0
 
 
@@ -70,6 +72,10 @@ def _report(error: Exception, scope: Scope) -> None:
         request_id = request_id_var.get()
         if request_id is not None:
             report.set_tag(REQUEST_ID_TAG, request_id)
+        trace_ids = current_trace_ids()
+        if trace_ids is not None:
+            report.set_tag(TRACE_ID_TAG, trace_ids[0])
+            report.set_tag(SPAN_ID_TAG, trace_ids[1])
         # The method and the route's path; never the query string, which may carry tokens.
         report.set_context("http", {"method": scope.get("method"), "path": scope["path"]})
         sentry_sdk.capture_exception(error)
