@@ -12,7 +12,11 @@ from ...core.clock import utc_now
 
 class RefreshToken(Base):
     __tablename__ = "refresh_tokens"
-    __table_args__ = (Index("ix_refresh_tokens_family_id", "family_id"),)
+    __table_args__ = (
+        Index("ix_refresh_tokens_family_id", "family_id"),
+        # The retention purge looks for expired rows (features/auth/retention.py).
+        Index("ix_refresh_tokens_expires_at", "expires_at"),
+    )
 
     # The JWT's jti: a lookup key, not a secret (the signature is what cannot be forged).
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...core.base import col
@@ -45,10 +45,13 @@ class RefreshTokenRepository:
         """Delete up to *limit* tokens that expired before *now*; return how many went. A
         bounded ``DELETE ... WHERE id IN (SELECT id ... LIMIT n)``: one statement on SQLite and
         PostgreSQL alike, holding its locks briefly however many rows have piled up."""
-        expired = (
-            select(col(RefreshToken.id)).where(col(RefreshToken.expires_at) < now).limit(limit)
-        )
         result = await self.session.execute(
-            delete(RefreshToken).where(col(RefreshToken.id).in_(expired))
+            delete(RefreshToken).where(col(RefreshToken.id).in_(expired_ids(now, limit)))
         )
         return cast(CursorResult[Any], result).rowcount
+
+
+def expired_ids(now: datetime, limit: int) -> Select[uuid.UUID]:
+    """The ids of up to *limit* tokens that expired before *now*, found through the index on
+    ``expires_at`` (a purge must not read the whole table)."""
+    return select(col(RefreshToken.id)).where(col(RefreshToken.expires_at) < now).limit(limit)
