@@ -1,13 +1,22 @@
 """With tracing on, publishing an event on the bus and delivering it to this process's
 connections are spans; an item's event is published within the trace of the request that
-changed it."""
+changed it, and a process that delivers a message continues the trace it was published in."""
 
+import contextvars
 from collections.abc import Callable
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
+from {{ cookiecutter.package_name }}.realtime.frames import RoomMessage
+from {{ cookiecutter.package_name }}.realtime.hub import Hub
+from {{ cookiecutter.package_name }}.realtime.settings import RealtimeSettings
 
 from ..factories import UserFactory
 from ..support import bearer, serve
@@ -35,3 +44,86 @@ async def test_an_items_event_is_published_in_its_requests_trace_and_delivered(
     (deliver,) = named(spans, "realtime deliver")
     assert deliver.attributes is not None
     assert deliver.attributes["messaging.operation.type"] == "process"
+
+
+class Carried:
+    """A bus that keeps what is published, to hand it over later as another process would:
+    in a context of its own, where no span of the publisher's is current."""
+
+    reaches_other_processes = True
+    hearing = True
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        self.messages.append(message)
+
+    async def subscribe(self, channel: str, receive: Callable[[bytes], None]) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+def traced_hub(exported: InMemorySpanExporter, bus: Carried) -> Hub:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    return Hub(RealtimeSettings(), bus, RevokedTokens(), tracer=provider.get_tracer("test"))
+
+
+def room_message() -> RoomMessage:
+    return RoomMessage(room="lobby", sender_id=None, data={"hello": 1}, sent_at=utc_now())
+
+
+def delivered_elsewhere(hub: Hub, message: bytes) -> None:
+    contextvars.Context().run(hub.receive, message)
+
+
+async def test_a_message_delivered_by_another_process_continues_the_publishers_trace() -> None:
+    exported, bus = InMemorySpanExporter(), Carried()
+    hub = traced_hub(exported, bus)
+
+    await hub.to_room("lobby", room_message())
+    (message,) = bus.messages
+    delivered_elsewhere(hub, message)
+
+    (publish,) = named(exported.get_finished_spans(), "realtime publish")
+    (deliver,) = named(exported.get_finished_spans(), "realtime deliver")
+    assert deliver.parent is not None
+    assert deliver.parent.is_remote
+    assert deliver.parent.span_id == publish.context.span_id
+    assert deliver.context.trace_id == publish.context.trace_id
+    assert deliver.attributes is not None
+    assert deliver.attributes["realtime.target"] == "room"  # the kind, without the trace
+
+
+@pytest.mark.error_path
+@pytest.mark.parametrize(
+    "header",
+    [b"room lobby", b"room@not-a-traceparent lobby", b"room@00-0-0-00 lobby"],
+    ids=["untraced", "garbage", "malformed"],
+)
+def test_a_message_without_a_usable_trace_is_delivered_in_a_trace_of_its_own(
+    header: bytes,
+) -> None:
+    """From a process with tracing off, or a traceparent that is not one: delivered anyway."""
+    exported = InMemorySpanExporter()
+    hub = traced_hub(exported, Carried())
+
+    delivered_elsewhere(hub, header + b"\n" + room_message().model_dump_json().encode())
+
+    (deliver,) = named(exported.get_finished_spans(), "realtime deliver")
+    assert deliver.parent is None
+    assert deliver.attributes is not None
+    assert deliver.attributes["realtime.target"] == "room"
+
+
+async def test_with_tracing_off_the_message_names_no_trace() -> None:
+    bus = Carried()
+    hub = Hub(RealtimeSettings(), bus, RevokedTokens())
+
+    await hub.to_room("lobby", room_message())
+
+    (message,) = bus.messages
+    assert message.startswith(b"room lobby\n")

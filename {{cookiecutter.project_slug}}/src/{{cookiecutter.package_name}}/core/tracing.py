@@ -14,10 +14,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExecutionContext
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -144,12 +146,36 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
 
 
 def span(
-    tracer: Tracer | None, name: str, attributes: Mapping[str, str | int] | None = None
+    tracer: Tracer | None,
+    name: str,
+    attributes: Mapping[str, str | int] | None = None,
+    *,
+    parent: Context | None = None,
 ) -> AbstractContextManager[object]:
-    """A span around a block, or nothing at all when *tracer* is None (tracing off)."""
+    """A span around a block, or nothing at all when *tracer* is None (tracing off); a child of
+    the current span, or of *parent*'s (one from another process: :func:`remote_parent`)."""
     if tracer is None:
         return nullcontext()
-    return tracer.start_as_current_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
+    return tracer.start_as_current_span(
+        name, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
+    )
+
+
+_W3C = TraceContextTextMapPropagator()
+
+
+def traceparent() -> str | None:
+    """The current span as W3C Trace Context's ``traceparent``, for a message to another process
+    to carry (the bus's); None when no span is active."""
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def remote_parent(value: str) -> Context:
+    """The context in which a span continues the trace a ``traceparent`` *value* names; one that
+    is not well formed gives an empty context, so the span starts a trace of its own."""
+    return _W3C.extract({"traceparent": value})
 
 
 def app_tracer(app: FastAPI, name: str) -> Tracer | None:

@@ -3,7 +3,10 @@
 Whatever is sent to a user or a room is published on the message bus (core/bus.py) and
 delivered by each process's hub to the connections it holds: a client connected to any worker
 gets what any worker sends. On the bus a message is a header line (``users <id> <id>...`` or
-``room <name>``) and the frame's JSON, which is serialised once and sent as it is.
+``room <name>``) and the frame's JSON, which is serialised once and sent as it is. With tracing
+on, the kind carries the publishing span (``room@<traceparent> <name>``): the process that
+delivers the message continues the publisher's trace. (A process of a release before this one
+does not know that kind and drops the message, during a rolling update with tracing on.)
 
 The hub also watches its connections (``sweep``): a connection whose access token was revoked or
 has expired is closed with 1008 within ``SWEEP_SECONDS`` (half the heartbeat, if that is
@@ -21,7 +24,7 @@ import structlog
 from opentelemetry.trace import Tracer
 
 from ..core.bus import MessageBus
-from ..core.tracing import span
+from ..core.tracing import remote_parent, span, traceparent
 from ..features.auth.revocation import RevokedTokens
 from .connection import Connection
 from .frames import CloseCode, Frame, ServerPing
@@ -119,7 +122,7 @@ class Hub:
 
     async def to_room(self, room: str, frame: Frame) -> None:
         with span(self.tracer, "realtime publish", _span_attributes("publish", "room")):
-            await self.bus.publish(CHANNEL, _message(f"room {room}", frame))
+            await self.bus.publish(CHANNEL, self._traced(_message(f"room {room}", frame)))
 
     def to_users_soon(self, user_ids: Iterable[uuid.UUID], frame: Frame) -> None:
         """Send *frame* to the users' connections on every process, for callers that cannot
@@ -139,17 +142,29 @@ class Hub:
             if previous is not None:
                 await asyncio.wait([previous])
             with span(self.tracer, "realtime publish", _span_attributes("publish", "users")):
-                await self.bus.publish(CHANNEL, message)
+                await self.bus.publish(CHANNEL, self._traced(message))
         except Exception as exc:  # at most once: an event the bus cannot take is dropped
             logger.warning("realtime_event_dropped", reason=type(exc).__name__)
         finally:
             self._events_pending -= 1
 
+    def _traced(self, message: bytes) -> bytes:
+        """*message* with the current span after its kind, with tracing on."""
+        publishing = None if self.tracer is None else traceparent()
+        if publishing is None:
+            return message
+        kind, _, rest = message.partition(b" ")
+        return b"%s@%s %s" % (kind, publishing.encode(), rest)
+
     def receive(self, message: bytes) -> None:
         """What the bus delivers: hand the frame to this process's connections it is for."""
         header, _, frame = message.partition(b"\n")
         kind, _, target = header.decode().partition(" ")
-        with span(self.tracer, "realtime deliver", _span_attributes("process", kind)):
+        kind, _, published_in = kind.partition("@")
+        parent = remote_parent(published_in) if published_in and self.tracer else None
+        with span(
+            self.tracer, "realtime deliver", _span_attributes("process", kind), parent=parent
+        ):
             self._deliver(kind, target, frame)
 
     def _deliver(self, kind: str, target: str, frame: bytes) -> None:
