@@ -50,8 +50,9 @@ def _compile_each_template_once() -> Iterator[None]:
     """Cookiecutter makes a new Jinja environment for each bake, and Jinja compiles every file
     and every path of the template again for it: more than half of a bake's time. The run bakes
     the same sources dozens of times, so it keeps what Jinja compiled, keyed on everything the
-    compiled code depends on: the source, its name and file, and the environment's syntax
-    (its lexer), extensions, optimizer and autoescaping."""
+    compiled code depends on: the source, its name and file, and the environment's class,
+    syntax (its lexer), extensions, optimizer, autoescaping, finalizer, async mode, and its
+    filters and tests with what each is passed (context, environment)."""
     compiled: dict[tuple[Any, ...], Any] = {}
     compile_ = jinja2.Environment.compile
 
@@ -71,10 +72,15 @@ def _compile_each_template_once() -> Iterator[None]:
             filename,
             raw,
             defer_init,
+            type(self),
             self.lexer,
             tuple(sorted(self.extensions)),
             self.optimized,
             self.autoescape,
+            self.finalize,
+            self.is_async,
+            _passed(self.filters),
+            _passed(self.tests),
         )
         if key not in compiled:
             compiled[key] = compile_(self, source, name, filename, raw, defer_init)
@@ -83,6 +89,15 @@ def _compile_each_template_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jinja2.Environment, "compile", compile_once)
         yield
+
+
+def _passed(functions: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Each filter's or test's name and what Jinja passes it first (its ``pass_context`` and
+    kin mark), which the compiled code depends on."""
+    return tuple(
+        (name, getattr(function, "jinja_pass_arg", None))
+        for name, function in sorted(functions.items())
+    )
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(get_settings())
+    engine = create_engine(get_settings(), statement_timeout=False)  # not a request's limit
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

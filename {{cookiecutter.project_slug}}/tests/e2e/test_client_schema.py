@@ -1,6 +1,7 @@
 """What generated clients read in the schema: named models, enums with named members, typed
 errors whose codes are an enum, and the headers of a 401 and a 429."""
 
+import copy
 import keyword
 import re
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ MEMBER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 @pytest.fixture
 def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    return openapi_document
+    """This test's copy of the process's document: what it changes, no other test sees."""
+    return copy.deepcopy(openapi_document)
 
 
 def enums(node: Any) -> Iterator[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """The OpenAPI document: each operation lists the statuses it can return, and only those."""
 
+import copy
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -83,7 +84,8 @@ def documented_statuses(document: dict[str, Any]) -> dict[tuple[str, str], set[i
 
 @pytest.fixture
 def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    return openapi_document
+    """This test's copy of the process's document: what it changes, no other test sees."""
+    return copy.deepcopy(openapi_document)
 
 
 def pack_operations() -> set[tuple[str, str]]:

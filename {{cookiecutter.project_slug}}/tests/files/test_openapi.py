@@ -2,6 +2,7 @@
 what each route adds: a refused type, a range outside the file, direct uploads elsewhere than
 S3), and the upload's body as the multipart form it reads."""
 
+import copy
 from typing import Any
 
 import pytest
@@ -32,7 +33,8 @@ EXPECTED_STATUSES = {
 
 @pytest.fixture
 def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    return openapi_document
+    """This test's copy of the process's document: what it changes, no other test sees."""
+    return copy.deepcopy(openapi_document)
 
 
 def test_each_files_operation_documents_exactly_its_statuses(document: dict[str, Any]) -> None:

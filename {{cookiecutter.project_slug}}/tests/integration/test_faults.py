@@ -1,5 +1,6 @@
 """Outages: while the database is gone the service answers 503 (never 500), and once it is back
-the same process serves again, without a restart."""
+the same process serves again, without a restart. A statement past its time limit fails a
+request, never a migration."""
 
 import os
 import time
@@ -7,10 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.database import create_engine
 from {{ cookiecutter.package_name }}.models import Base
 
 from ..factories import DEFAULT_PASSWORD
@@ -148,6 +151,27 @@ async def test_a_stalled_link_gets_a_503_when_opening_a_connection_times_out(
     error = response.json()["error"]
     assert (error["code"], error.keys()) == ("SERVICE_UNAVAILABLE", {"code", "message", "details"})
     assert waited < 30  # sanity: the pool timeout (60 s) played no part
+
+
+@requires_postgresql
+async def test_the_migrations_have_no_statement_timeout(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A migration may build an index on a large table or backfill one, which a request's limit
+    (DB_STATEMENT_TIMEOUT_SECONDS) would cancel half done: migrations/env.py builds its engine
+    without it, and the service's engine keeps it."""
+    settings = make_settings(db_statement_timeout_seconds=0.2)
+    longer = text("SELECT pg_sleep(0.5)")
+    service, migrations = create_engine(settings), create_engine(settings, statement_timeout=False)
+    try:
+        async with migrations.connect() as connection:
+            await connection.execute(longer)
+        with pytest.raises(TimeoutError):
+            async with service.connect() as connection:
+                await connection.execute(longer)
+    finally:
+        await service.dispose()
+        await migrations.dispose()
 
 
 @requires_postgresql

@@ -98,7 +98,6 @@ async def test_a_message_delivered_by_another_process_continues_the_publishers_t
     assert deliver.attributes["realtime.target"] == "room"  # the kind, without the trace
 
 
-@pytest.mark.error_path
 @pytest.mark.parametrize(
     "header",
     [b"room lobby", b"room@not-a-traceparent lobby", b"room@00-0-0-00 lobby"],

@@ -28,8 +28,10 @@ def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Create the engine for the configured database, tuned per backend."""
+def create_engine(settings: Settings, *, statement_timeout: bool = True) -> AsyncEngine:
+    """Create the engine for the configured database, tuned per backend. Without
+    *statement_timeout* (the migrations: an index built on a large table, a backfill) a
+    statement on PostgreSQL takes as long as it needs."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -47,7 +49,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={
             "timeout": settings.db_connect_timeout_seconds,
-            "command_timeout": settings.db_statement_timeout_seconds,
+            "command_timeout": (
+                settings.db_statement_timeout_seconds if statement_timeout else None
+            ),
         },
     )
     ping_idle_connections(engine, settings.db_ping_idle_seconds)
