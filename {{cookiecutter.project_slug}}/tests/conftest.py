@@ -6,6 +6,7 @@ run creates a database of its own there and drops it at the end. The database th
 only where it connects to do so; its data is never touched.
 """
 
+import copy
 import gc
 import os
 import uuid
@@ -160,10 +161,16 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def openapi_document(make_settings: Callable[..., Settings]) -> dict[str, Any]:
-    """The app's OpenAPI document, built once per test process: it depends on the code only.
-    Tests read it; one that needs another document builds its own app."""
+def _built_openapi_document(make_settings: Callable[..., Settings]) -> dict[str, Any]:
+    """The app's OpenAPI document, built once per test process: it depends on the code only."""
     return create_app(make_settings()).openapi()
+
+
+@pytest.fixture
+def openapi_document(_built_openapi_document: dict[str, Any]) -> dict[str, Any]:
+    """This test's copy of the app's OpenAPI document: what it changes, no other test sees. A
+    test that needs another document builds its own app."""
+    return copy.deepcopy(_built_openapi_document)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """What generated clients read in the schema: named models, enums with named members, typed
 errors whose codes are an enum, and the headers of a 401 and a 429."""
 
-import copy
 import keyword
 import re
 from collections.abc import Iterator
@@ -24,12 +23,6 @@ MODEL_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 MEMBER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
-@pytest.fixture
-def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    """This test's copy of the process's document: what it changes, no other test sees."""
-    return copy.deepcopy(openapi_document)
-
-
 def enums(node: Any) -> Iterator[dict[str, Any]]:
     """Every schema with an ``enum``, wherever it is."""
     if isinstance(node, dict):
@@ -42,25 +35,25 @@ def enums(node: Any) -> Iterator[dict[str, Any]]:
             yield from enums(value)
 
 
-def test_every_model_has_a_name_a_class_can_have(document: dict[str, Any]) -> None:
+def test_every_model_has_a_name_a_class_can_have(openapi_document: dict[str, Any]) -> None:
     """No `Body_auth-login` or `Page_ItemResponse_`: each is a model of its own."""
-    names = set(document["components"]["schemas"])
+    names = set(openapi_document["components"]["schemas"])
 
     assert {name for name in names if not MODEL_NAME.fullmatch(name)} == set()
     assert {"LoginForm", "ItemPage", "ItemCursorPage", "UserPage"} <= names
 
 
-def test_the_sort_parameter_names_its_members(document: dict[str, Any]) -> None:
-    sort = document["components"]["schemas"]["ItemSort"]
+def test_the_sort_parameter_names_its_members(openapi_document: dict[str, Any]) -> None:
+    sort = openapi_document["components"]["schemas"]["ItemSort"]
 
     named = dict(zip(sort["x-enum-varnames"], sort["enum"], strict=True))
     assert named["CREATED_AT_DESC"] == "-created_at"
     assert named["TITLE"] == "title"
 
 
-def test_every_enum_has_member_names_a_client_can_use(document: dict[str, Any]) -> None:
+def test_every_enum_has_member_names_a_client_can_use(openapi_document: dict[str, Any]) -> None:
     """Either named (`x-enum-varnames`) or made of values that are names already."""
-    for enum in enums(document):
+    for enum in enums(openapi_document):
         values = [str(value) for value in enum["enum"]]
         names = enum.get("x-enum-varnames", [value.upper() for value in values])
         assert len(names) == len(set(names)) == len(values), enum
@@ -69,8 +62,10 @@ def test_every_enum_has_member_names_a_client_can_use(document: dict[str, Any]) 
             assert not keyword.iskeyword(name.lower()), (name, enum)
 
 
-def test_error_codes_are_an_enum_every_error_body_refers_to(document: dict[str, Any]) -> None:
-    schemas = document["components"]["schemas"]
+def test_error_codes_are_an_enum_every_error_body_refers_to(
+    openapi_document: dict[str, Any],
+) -> None:
+    schemas = openapi_document["components"]["schemas"]
 
     assert schemas["ErrorCode"]["enum"] == error_codes()
     for body in ("ErrorBody", "ValidationErrorBody"):
@@ -88,10 +83,10 @@ def subclasses(cls: type[AppError]) -> Iterator[type[AppError]]:
 
 
 def test_every_error_of_the_service_is_in_the_enum_and_every_422_is_typed(
-    document: dict[str, Any],
+    openapi_document: dict[str, Any],
 ) -> None:
     """What keeps the enum and the 422's model true as errors are added."""
-    published = set(document["components"]["schemas"]["ErrorCode"]["enum"])
+    published = set(openapi_document["components"]["schemas"]["ErrorCode"]["enum"])
     service = AppError.__module__.partition(".")[0]
     errors = [error for error in subclasses(AppError) if error.__module__.startswith(service)]
 
@@ -109,11 +104,11 @@ def test_every_error_of_the_service_is_in_the_enum_and_every_422_is_typed(
     ],
 )
 def test_the_headers_of_an_error_are_documented_wherever_it_is(
-    document: dict[str, Any], status: HTTPStatus, header: str
+    openapi_document: dict[str, Any], status: HTTPStatus, header: str
 ) -> None:
     documented = [
         response
-        for operation in operations(document).values()
+        for operation in operations(openapi_document).values()
         for code, response in operation["responses"].items()
         if int(code) == status
     ]

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sentry_sdk
 from fastapi import FastAPI
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
@@ -64,14 +63,7 @@ def reporting_app(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def exported(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
-    return record_spans(monkeypatch)
-
-
-@pytest.fixture
-def traced_reporting_app(
-    make_settings: Callable[..., Settings], exported: InMemorySpanExporter
-) -> Iterator[FastAPI]:
+def traced_reporting_app(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
     yield from app_reporting(make_settings(sentry_dsn=DSN, **tracing_on()))
 
 
@@ -112,9 +104,10 @@ async def test_an_unhandled_error_is_reported_once_with_its_request_id(
 
 @pytest.mark.error_path
 async def test_with_tracing_on_the_report_names_the_requests_trace(
-    traced_reporting_app: FastAPI, exported: InMemorySpanExporter
+    traced_reporting_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An operator goes from the error in Sentry to its trace (and back, by the request id)."""
+    exported = record_spans(monkeypatch)  # before the app starts its exporter
     app = traced_reporting_app
     async with app.router.lifespan_context(app), client_for(app) as client:
         response = await client.post("/broken", json={}, headers={"X-Request-ID": "traced"})

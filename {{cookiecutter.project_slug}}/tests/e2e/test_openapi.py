@@ -1,10 +1,8 @@
 """The OpenAPI document: each operation lists the statuses it can return, and only those."""
 
-import copy
 from http import HTTPStatus
 from typing import Annotated, Any
 
-import pytest
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -82,12 +80,6 @@ def documented_statuses(document: dict[str, Any]) -> dict[tuple[str, str], set[i
     }
 
 
-@pytest.fixture
-def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    """This test's copy of the process's document: what it changes, no other test sees."""
-    return copy.deepcopy(openapi_document)
-
-
 def pack_operations() -> set[tuple[str, str]]:
     """The operations of this bake's packs (main.py mounts them under /api/v1): each pack's
     tests check its own."""
@@ -101,18 +93,18 @@ def pack_operations() -> set[tuple[str, str]]:
 
 
 def test_each_operation_documents_exactly_the_statuses_it_can_return(
-    document: dict[str, Any],
+    openapi_document: dict[str, Any],
 ) -> None:
     core = {
         operation: statuses
-        for operation, statuses in documented_statuses(document).items()
+        for operation, statuses in documented_statuses(openapi_document).items()
         if operation not in pack_operations()
     }
     assert core == EXPECTED_STATUSES
 
 
-def test_every_documented_error_shows_the_envelope(document: dict[str, Any]) -> None:
-    for operation, described in operations(document).items():
+def test_every_documented_error_shows_the_envelope(openapi_document: dict[str, Any]) -> None:
+    for operation, described in operations(openapi_document).items():
         for status, response in described["responses"].items():
             if int(status) < HTTPStatus.BAD_REQUEST:
                 continue
@@ -123,11 +115,13 @@ def test_every_documented_error_shows_the_envelope(document: dict[str, Any]) -> 
             assert content["schema"] == typed, (operation, status)
             assert content["example"]["error"].keys() == {"code", "message", "details"}
     # FastAPI's own validation error body, which the service never sends, is not described.
-    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert "HTTPValidationError" not in openapi_document["components"]["schemas"]
 
 
-def test_the_api_description_covers_what_no_operation_returns(document: dict[str, Any]) -> None:
-    description = document["info"]["description"]
+def test_the_api_description_covers_what_no_operation_returns(
+    openapi_document: dict[str, Any],
+) -> None:
+    description = openapi_document["info"]["description"]
 
     for refusal in ("400", "`INVALID_HOST`", "404", "405", "`Allow`", "413", "431"):
         assert refusal in description

@@ -2,10 +2,7 @@
 what each route adds: a refused type, a range outside the file, direct uploads elsewhere than
 S3), and the upload's body as the multipart form it reads."""
 
-import copy
 from typing import Any
-
-import pytest
 
 from ..e2e.test_openapi import documented_statuses
 
@@ -31,24 +28,20 @@ EXPECTED_STATUSES = {
 }
 
 
-@pytest.fixture
-def document(openapi_document: dict[str, Any]) -> dict[str, Any]:
-    """This test's copy of the process's document: what it changes, no other test sees."""
-    return copy.deepcopy(openapi_document)
-
-
-def test_each_files_operation_documents_exactly_its_statuses(document: dict[str, Any]) -> None:
+def test_each_files_operation_documents_exactly_its_statuses(
+    openapi_document: dict[str, Any],
+) -> None:
     files = {
         operation: statuses
-        for operation, statuses in documented_statuses(document).items()
+        for operation, statuses in documented_statuses(openapi_document).items()
         if operation[1].startswith("/api/v1/files")
     }
 
     assert files == EXPECTED_STATUSES
 
 
-def test_the_upload_is_documented_as_a_form_of_one_file(document: dict[str, Any]) -> None:
-    body = document["paths"]["/api/v1/files"]["post"]["requestBody"]
+def test_the_upload_is_documented_as_a_form_of_one_file(openapi_document: dict[str, Any]) -> None:
+    body = openapi_document["paths"]["/api/v1/files"]["post"]["requestBody"]
     schema = body["content"]["multipart/form-data"]["schema"]
 
     assert body["required"] is True
@@ -57,19 +50,19 @@ def test_the_upload_is_documented_as_a_form_of_one_file(document: dict[str, Any]
 
 
 def test_the_download_is_bytes_of_any_type_and_named_as_octet_stream_too(
-    document: dict[str, Any],
+    openapi_document: dict[str, Any],
 ) -> None:
     """Any stored type is sent; `application/octet-stream` lets a generator that cannot read
     `*/*` give the download as bytes."""
-    responses = document["paths"]["/api/v1/files/{file_id}/content"]["get"]["responses"]
+    responses = openapi_document["paths"]["/api/v1/files/{file_id}/content"]["get"]["responses"]
     for status in ("200", "206"):
         content = responses[status]["content"]
         assert list(content) == ["*/*", "application/octet-stream"]
         assert {media["schema"]["format"] for media in content.values()} == {"binary"}
 
 
-def test_the_files_page_is_a_named_model(document: dict[str, Any]) -> None:
-    listing = document["paths"]["/api/v1/files"]["get"]["responses"]["200"]
+def test_the_files_page_is_a_named_model(openapi_document: dict[str, Any]) -> None:
+    listing = openapi_document["paths"]["/api/v1/files"]["get"]["responses"]["200"]
     schema = listing["content"]["application/json"]["schema"]
 
     assert schema == {"$ref": "#/components/schemas/FilePage"}

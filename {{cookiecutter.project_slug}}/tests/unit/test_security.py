@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from {{ cookiecutter.package_name }}.config import Environment, Settings
+from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.security import (
     InvalidTokenError,
@@ -35,13 +36,9 @@ def hasher() -> PasswordHasher:
 
 
 @pytest.fixture(scope="module")
-def cheap_hasher() -> PasswordHasher:
+def cheap_hasher(make_settings: Callable[..., Settings]) -> PasswordHasher:
     """Hashing at the parameters of the other tests: a refusal does not depend on the cost."""
-    return PasswordHasher(
-        Settings(
-            _env_file=None, environment=Environment.TEST, argon2_memory_kib=8, argon2_time_cost=1
-        )
-    )
+    return PasswordHasher(make_settings())
 
 
 def forge(secret: str = SECRET, /, **claims: Any) -> str:
