@@ -1,9 +1,8 @@
 """Baseline: the least code that reads one row of the baked project's ``items`` table.
 
 FastAPI + an async SQLAlchemy engine created in the lifespan, no auth, no ORM session, no
-middleware, FastAPI's telemetry off as the app has it (baseline_bare.py says why). The engine
-gets the baked app's pool size so that the two differ by code, not by pool capacity.
-``DATABASE_URL`` names the database (``postgresql+asyncpg://...``).
+middleware. The engine gets the baked app's pool size so that the two differ by code, not by
+pool capacity. ``DATABASE_URL`` names the database (``postgresql+asyncpg://...``).
 """
 
 import os
@@ -12,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from baseline_telemetry import TELEMETRY_OFF
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -41,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-app = FastAPI(lifespan=lifespan, telemetry=TELEMETRY_OFF)
+app = FastAPI(lifespan=lifespan)
 
 
 @app.get("/items/{item_id}")
