@@ -1,5 +1,6 @@
-"""Baseline for ``bench/instructions.py``'s second ratio: bare FastAPI with its native telemetry
-switched off, as the baked app has it unless ``TELEMETRY_ENABLED``.
+"""Baseline for ``bench/instructions.py``'s second ratio: ``baseline_bare.py``'s route on a
+FastAPI with its native telemetry switched off, as the baked app has it unless
+``TELEMETRY_ENABLED``.
 
 ``baseline_bare.py`` is FastAPI as it ships: since FastAPI depends on ``opentelemetry-api``, a
 ``FastAPI()`` asks OpenTelemetry's global tracer, meter and logger providers on every request
@@ -9,11 +10,8 @@ switches that off, so against ``baseline_bare`` its ratio includes that saving; 
 baseline it is the cost of the app's own stack alone.
 """
 
+from baseline_bare import health
 from fastapi import FastAPI
 
 app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
-
-
-@app.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+app.get("/health")(health)

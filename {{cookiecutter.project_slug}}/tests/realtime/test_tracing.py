@@ -12,10 +12,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.bus import InProcessBus
 from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.auth.revocation import RevokedTokens
 from {{ cookiecutter.package_name }}.realtime.frames import RoomMessage
-from {{ cookiecutter.package_name }}.realtime.hub import Hub
+from {{ cookiecutter.package_name }}.realtime.hub import CHANNEL, Hub
 from {{ cookiecutter.package_name }}.realtime.settings import RealtimeSettings
 
 from ..factories import UserFactory
@@ -46,27 +47,15 @@ async def test_an_items_event_is_published_in_its_requests_trace_and_delivered(
     assert deliver.attributes["messaging.operation.type"] == "process"
 
 
-class Carried:
-    """A bus that keeps what is published, to hand it over later as another process would:
-    in a context of its own, where no span of the publisher's is current."""
-
-    reaches_other_processes = True
-    hearing = True
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def publish(self, channel: str, message: bytes) -> None:
-        self.messages.append(message)
-
-    async def subscribe(self, channel: str, receive: Callable[[bytes], None]) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        pass
+async def recorded(bus: InProcessBus) -> list[bytes]:
+    """What is published on the hub's channel of *bus*, kept to be handed over later as another
+    process would: in a context of its own, where no span of the publisher's is current."""
+    messages: list[bytes] = []
+    await bus.subscribe(CHANNEL, messages.append)
+    return messages
 
 
-def traced_hub(exported: InMemorySpanExporter, bus: Carried) -> Hub:
+def traced_hub(exported: InMemorySpanExporter, bus: InProcessBus) -> Hub:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exported))
     return Hub(RealtimeSettings(), bus, RevokedTokens(), tracer=provider.get_tracer("test"))
@@ -81,11 +70,11 @@ def delivered_elsewhere(hub: Hub, message: bytes) -> None:
 
 
 async def test_a_message_delivered_by_another_process_continues_the_publishers_trace() -> None:
-    exported, bus = InMemorySpanExporter(), Carried()
-    hub = traced_hub(exported, bus)
+    exported, bus = InMemorySpanExporter(), InProcessBus()
+    hub, messages = traced_hub(exported, bus), await recorded(bus)
 
     await hub.to_room("lobby", room_message())
-    (message,) = bus.messages
+    (message,) = messages
     delivered_elsewhere(hub, message)
 
     (publish,) = named(exported.get_finished_spans(), "realtime publish")
@@ -108,7 +97,7 @@ def test_a_message_without_a_usable_trace_is_delivered_in_a_trace_of_its_own(
 ) -> None:
     """From a process with tracing off, or a traceparent that is not one: delivered anyway."""
     exported = InMemorySpanExporter()
-    hub = traced_hub(exported, Carried())
+    hub = traced_hub(exported, InProcessBus())
 
     delivered_elsewhere(hub, header + b"\n" + room_message().model_dump_json().encode())
 
@@ -119,10 +108,10 @@ def test_a_message_without_a_usable_trace_is_delivered_in_a_trace_of_its_own(
 
 
 async def test_with_tracing_off_the_message_names_no_trace() -> None:
-    bus = Carried()
-    hub = Hub(RealtimeSettings(), bus, RevokedTokens())
+    bus = InProcessBus()
+    hub, messages = Hub(RealtimeSettings(), bus, RevokedTokens()), await recorded(bus)
 
     await hub.to_room("lobby", room_message())
 
-    (message,) = bus.messages
+    (message,) = messages
     assert message.startswith(b"room lobby\n")
