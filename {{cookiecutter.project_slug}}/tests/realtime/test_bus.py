@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from structlog.testing import capture_logs
@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.core.bus import InProcessBus
 from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.realtime import postgres_bus
 from {{ cookiecutter.package_name }}.realtime.pack import bus_for
 from {{ cookiecutter.package_name }}.realtime.postgres_bus import (
     MAX_PAYLOAD_BYTES,
@@ -87,6 +88,32 @@ async def test_postgresql_carries_messages_between_processes(pg_engine: AsyncEng
 
 
 @requires_postgresql
+async def test_postgresql_publishes_on_its_listening_connection_one_at_a_time_in_order(
+    pg_engine: AsyncEngine,
+) -> None:
+    bus = PostgresBus(pg_engine)
+    checkouts: list[object] = []
+    heard: list[bytes] = []
+    pool = pg_engine.sync_engine.pool
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    try:
+        await bus.subscribe("test_bus_own", heard.append)  # takes its own connection
+        event.listen(pool, "checkout", checked_out)
+        messages = [f"message {n}".encode() for n in range(30)]
+        # At once: asyncpg refuses a second query while one runs on a connection.
+        await asyncio.gather(*(bus.publish("test_bus_own", message) for message in messages))
+        await eventually(lambda: heard == messages)
+        assert checkouts == []  # not one pooled session for them
+    finally:
+        if event.contains(pool, "checkout", checked_out):
+            event.remove(pool, "checkout", checked_out)
+        await bus.aclose()
+
+
+@requires_postgresql
 @pytest.mark.error_path
 async def test_postgresql_refuses_a_message_over_notifys_limit(pg_engine: AsyncEngine) -> None:
     bus = PostgresBus(pg_engine)
@@ -135,6 +162,35 @@ async def test_postgresql_listens_again_after_a_network_partition(database_url: 
         await eventually(lambda: bus.hearing, seconds=5)
         await bus.publish("test_bus_cut", b"back")
         await eventually(lambda: heard == [b"back"])
+    finally:
+        await bus.aclose()
+        await engine.dispose()
+        await proxy.stop()
+        await asyncio.sleep(0)
+
+
+@requires_postgresql
+@pytest.mark.error_path
+async def test_postgresql_a_publish_on_a_stalled_link_fails_in_time_and_the_bus_recovers(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_bus, "PUBLISH_SECONDS", 0.3)
+    real = make_url(database_url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    await proxy.start()
+    engine = create_async_engine(real.set(host="127.0.0.1", port=proxy.port))
+    bus = PostgresBus(engine)
+    heard: list[bytes] = []
+    try:
+        await bus.subscribe("test_bus_stall", heard.append)
+        proxy.stall()
+        with pytest.raises(TimeoutError):
+            await bus.publish("test_bus_stall", b"lost")
+        await eventually(lambda: not bus.hearing, seconds=4)
+        proxy.restore()
+        await eventually(lambda: bus.hearing, seconds=5)
+        await bus.publish("test_bus_stall", b"back")
+        await eventually(lambda: b"back" in heard)
     finally:
         await bus.aclose()
         await engine.dispose()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from structlog.testing import capture_logs
 
@@ -34,7 +35,8 @@ class Peer:
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = code
 
-    async def send_text(self, data: str) -> None:
+    async def send(self, message: Message) -> None:
+        data = message["text"]
         try:
             await self.gate.wait()
         except asyncio.CancelledError:
@@ -116,7 +118,7 @@ async def test_a_full_queue_closes_with_1013_and_drops_what_is_queued() -> None:
 @pytest.mark.parametrize("waits", [False, True], ids=["at-once", "after-waiting"])
 async def test_a_peer_that_left_closes_the_connection_without_a_close_code(waits: bool) -> None:
     class GonePeer(Peer):
-        async def send_text(self, data: str) -> None:
+        async def send(self, message: Message) -> None:
             await self.gate.wait()
             raise WebSocketDisconnect(1006)  # as Starlette reports a connection reset
 

@@ -1,7 +1,10 @@
 """One client's WebSocket once it is authenticated. A frame is written at once while the client
 keeps up; when a write has to wait for the client to read, later frames wait in a bounded queue
 of its own (a full queue closes it with 1013), so a slow reader never holds up whoever is
-delivering to everyone else."""
+delivering to everyone else.
+
+A frame travels as the ASGI message that writes it (``text_message``): a fan-out builds it once
+and hands the same one to every connection, which the server only reads."""
 
 import asyncio
 import time
@@ -13,6 +16,7 @@ from contextlib import suppress
 from typing import Any
 
 import structlog
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..core.security import TokenClaims
@@ -41,7 +45,7 @@ class Connection:
         self.clock = clock
         self.last_heard = self.last_pinged = clock()
         self.close_code: CloseCode | None = None
-        self._queue: deque[str] = deque()
+        self._queue: deque[Message] = deque()
         self._queue_frames = queue_frames
         # The task finishing a write that waits for the client, and what queues behind it.
         self._writer: asyncio.Task[None] | None = None
@@ -54,21 +58,25 @@ class Connection:
         return self.claims.subject
 
     def send(self, frame: str) -> None:
-        """Send a frame (JSON text): written now, unless an earlier write is waiting for the
-        client to read; then queued behind it, and a full queue closes the connection with 1013.
-        """
+        """Send a frame (JSON text), as ``send_message`` does."""
+        self.send_message(text_message(frame))
+
+    def send_message(self, message: Message) -> None:
+        """Send a frame's ASGI message (``text_message``; not changed, so one may go to many
+        connections): written now, unless an earlier write is waiting for the client to read;
+        then queued behind it, and a full queue closes the connection with 1013."""
         if self.close_code is not None:
             return
         if self._writer is not None:
             if len(self._queue) >= self._queue_frames:
                 self.close(CloseCode.TRY_AGAIN_LATER, "You read too slowly; connect again")
                 return
-            self._queue.append(frame)
+            self._queue.append(message)
             return
         # The write's first step runs here: for a client that keeps up it is the whole write
         # (the server's buffer takes the frame), as cheap as the plain loop's await. Only a
         # write that waits gets a task, which finishes it and then writes what queued meanwhile.
-        write = self.websocket.send_text(frame)
+        write = self.websocket.send(message)
         try:
             waiting_on = write.send(None)
         except StopIteration:
@@ -131,7 +139,7 @@ class Connection:
         try:
             await _resumed(write, waiting_on)
             while self._queue and self.close_code is None:
-                await self.websocket.send_text(self._queue.popleft())
+                await self.websocket.send(self._queue.popleft())
         except Exception as exc:  # sorted out by _write_failed
             self._write_failed(exc)
         finally:
@@ -144,6 +152,11 @@ class Connection:
         else:  # a bug on the way out: say so, and close cleanly
             logger.error("realtime_send_failed", exc_info=exc)
             self.close(CloseCode.INTERNAL_ERROR, "Internal error")
+
+
+def text_message(frame: str) -> Message:
+    """The ASGI message that writes *frame* as a text frame (what ``send_text`` builds)."""
+    return {"type": "websocket.send", "text": frame}
 
 
 @types.coroutine

@@ -26,7 +26,7 @@ from opentelemetry.trace import Tracer
 from ..core.bus import MessageBus
 from ..core.tracing import remote_parent, span, traceparent
 from ..features.auth.revocation import RevokedTokens
-from .connection import Connection
+from .connection import Connection, text_message
 from .frames import CloseCode, Frame, ServerPing
 from .settings import RealtimeSettings
 
@@ -176,14 +176,18 @@ class Hub:
             )
 
     def deliver_to_room(self, room: str, frame: str) -> None:
-        """Queue *frame* (JSON) for this process's connections in *room*."""
-        for connection in self._rooms.get(room, ()):
-            connection.send(frame)
+        """Send *frame* (JSON) to this process's connections in *room*."""
+        # One message for all; the members listed first, so that the loop between the writes
+        # reads a compact list rather than a set's sparse table.
+        message = text_message(frame)
+        for connection in list(self._rooms.get(room, ())):
+            connection.send_message(message)
 
     def deliver_to_users(self, user_ids: Iterable[uuid.UUID], frame: str) -> None:
+        message = text_message(frame)
         for user_id in user_ids:
-            for connection in self._by_user.get(user_id, ()):
-                connection.send(frame)
+            for connection in list(self._by_user.get(user_id, ())):
+                connection.send_message(message)
 
     # Running.
 

@@ -5,6 +5,12 @@ Each process listens on one connection of its own, taken out of the engine's poo
 it pings that connection after ``HEARTBEAT_SECONDS`` and connects again when it is lost
 (core/bus.py, ListeningBus). Messages published meanwhile are not heard (the bus delivers at
 most once). A NOTIFY payload is at most 8000 bytes.
+
+A process that listens also publishes on that connection: one round trip outside any
+transaction, where a pooled session takes a checkout, begin, ``pg_notify`` and commit (several
+times the CPU; bench/README.md). One query runs on it at a time; a publish that cannot finish
+within ``PUBLISH_SECONDS`` (a stalled link, which the heartbeat then finds) fails rather than
+hold up its caller. While it is not listening, a process publishes through the pool.
 """
 
 import asyncio
@@ -18,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..core.bus import ListeningBus
 
 HEARTBEAT_SECONDS = 1.0
+PUBLISH_SECONDS = 2.0
 MAX_PAYLOAD_BYTES = 7999
 NOTIFY = text("SELECT pg_notify(:channel, :message)")
+NOTIFY_ON_DRIVER = "SELECT pg_notify($1, $2)"
 
 
 class PostgresBus(ListeningBus):
@@ -27,17 +35,26 @@ class PostgresBus(ListeningBus):
         super().__init__("postgres-bus")
         self._engine = engine
         self._driver: Any = None  # the listening asyncpg connection, while there is one
+        self._driver_busy = asyncio.Lock()  # asyncpg runs one query at a time on a connection
 
     async def publish(self, channel: str, message: bytes) -> None:
         if len(message) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"A message on PostgreSQL's bus is at most {MAX_PAYLOAD_BYTES} bytes")
+        payload = message.decode()
+        if self._driver is not None:
+            async with asyncio.timeout(PUBLISH_SECONDS), self._driver_busy:
+                driver = self._driver  # still the one listening, now that it is our turn
+                if driver is not None and not driver.is_closed():
+                    await driver.execute(NOTIFY_ON_DRIVER, channel, payload)
+                    return
         async with self._engine.connect() as connection:
-            await connection.execute(NOTIFY, {"channel": channel, "message": message.decode()})
+            await connection.execute(NOTIFY, {"channel": channel, "message": payload})
             await connection.commit()
 
     async def _listen_to(self, channel: str) -> None:
         if self._driver is not None:
-            await self._driver.add_listener(channel, self._notified)
+            async with self._driver_busy:
+                await self._driver.add_listener(channel, self._notified)
 
     def _notified(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
         self._deliver(channel, payload.encode())
@@ -49,7 +66,7 @@ class PostgresBus(ListeningBus):
                 with suppress(TimeoutError):
                     async with asyncio.timeout(HEARTBEAT_SECONDS):
                         await lost.wait()
-                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                async with asyncio.timeout(HEARTBEAT_SECONDS), self._driver_busy:
                     await self._driver.execute("SELECT 1")
 
     @asynccontextmanager
@@ -71,3 +88,5 @@ class PostgresBus(ListeningBus):
             with suppress(Exception):
                 async with asyncio.timeout(HEARTBEAT_SECONDS):
                     await driver.close()
+            if not driver.is_closed():  # a stalled link: drop it, failing what still waits on it
+                driver.terminate()
