@@ -160,6 +160,11 @@ def count_instructions(target: Target, python: Path, requests: int, work: Path) 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    return callgrind_total(out, stderr)
+
+
+def callgrind_total(out: Path, stderr: Path) -> int:
+    """The instruction total of the process whose callgrind file is *out*."""
     match = _TOTALS.search(out.read_bytes()) if out.exists() else None
     if match is None:
         sys.exit(f"no instruction total in {out}:\n{stderr.read_text()[-3000:]}")

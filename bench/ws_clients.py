@@ -12,7 +12,8 @@ always has one waiting). Each message carries the time it was sent; every client
 arrives. One ``BENCH_JSON`` line reports, per phase, the deliveries and their latency
 percentiles, and the deliveries per second from the phase's first send to its last delivery;
 the closes the server sent; and the CPU per delivery of this process and, with
-``--server-pid``, of the server.
+``--server-pid``, of the server. ``--hold`` keeps the clients connected for a while after the
+burst (bench/ws_instructions.py makes two runs last equally long with it).
 
 ``--publish`` is the app's REST endpoint (``POST {"data": ...}`` with an admin's Bearer token,
 answered with the frame it sends) or, with ``--post-frame``, a baseline's endpoint that sends
@@ -323,6 +324,7 @@ async def wait_for_deliveries(load: Load, phase: Phase, expected: int) -> None:
 
 
 async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client]) -> dict[str, Any]:
+    connected = time.monotonic()
     publishers = [await Publisher.open(args) for _ in range(args.window)]
     steady = Phase(0, args.messages)
     burst = Phase(args.messages, args.burst)
@@ -345,8 +347,10 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
 
     cpu_before = cpu_seconds()
     server_before = cpu_seconds(args.server_pid) if args.server_pid else 0.0
+    burst_started = time.monotonic()
     await asyncio.gather(*(post_all(publisher) for publisher in publishers))
     await wait_for_deliveries(load, burst, args.burst * len(clients))
+    burst_wall_s = time.monotonic() - burst_started
     client_s = cpu_seconds() - cpu_before
     summary = burst.summary(len(clients))
     delivered = max(1, summary["deliveries"])
@@ -365,6 +369,10 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
         result["server_cpu_share"] = (
             round(server_s / summary["seconds"], 3) if summary["seconds"] else 0
         )
+    result["burst_wall_s"] = round(burst_wall_s, 3)
+    result["connected_s"] = round(time.monotonic() - connected, 3)
+    # Connected until --hold seconds after all were, not counted in the figures above.
+    await asyncio.sleep(max(0.0, connected + args.hold - time.monotonic()))
     for publisher in publishers:
         publisher.writer.close()
     return result
@@ -417,6 +425,12 @@ def parse_args() -> argparse.Namespace:
         "--window", type=int, default=8, help="connections posting the burst, each in turn"
     )
     parser.add_argument("--server-pid", type=int, help="also report the server's CPU")
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="keep the clients connected until this many seconds after all were",
+    )
     args = parser.parse_args()
     if args.command == "broadcast" and not args.publish:
         parser.error("broadcast needs --publish")

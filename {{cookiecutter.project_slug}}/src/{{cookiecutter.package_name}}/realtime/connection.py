@@ -40,6 +40,7 @@ class Connection:
     ) -> None:
         self.websocket = websocket
         self.claims = claims
+        self.expires_at = claims.expires_at.timestamp()  # the hub's sweep reads it, often
         self.token = token  # checked again when the user's access changes
         self.rooms: set[str] = set()
         self.clock = clock

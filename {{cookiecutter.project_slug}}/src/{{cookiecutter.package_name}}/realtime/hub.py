@@ -230,7 +230,7 @@ class Hub:
         for connection in self.connections():
             if self.revoked.is_revoked(connection.claims):
                 connection.close(CloseCode.POLICY_VIOLATION, "The access token was revoked")
-            elif connection.claims.expires_at.timestamp() <= wall_now:
+            elif connection.expires_at <= wall_now:
                 connection.close(CloseCode.POLICY_VIOLATION, "The access token expired")
             elif now - connection.last_heard >= idle_timeout:
                 connection.close(CloseCode.HEARTBEAT_MISSED, "Nothing heard from you")
