@@ -145,56 +145,55 @@ async def test_postgresql_listens_again_after_its_connection_is_killed(
         await bus.aclose()
 
 
-@requires_postgresql
-@pytest.mark.error_path
-async def test_postgresql_listens_again_after_a_network_partition(database_url: str) -> None:
+@pytest.fixture
+async def proxied(database_url: str) -> AsyncIterator[tuple[TcpProxy, PostgresBus]]:
+    """A bus whose engine reaches PostgreSQL through a proxy the test cuts or stalls."""
     real = make_url(database_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
     engine = create_async_engine(real.set(host="127.0.0.1", port=proxy.port))
     bus = PostgresBus(engine)
-    heard: list[bytes] = []
     try:
-        await bus.subscribe("test_bus_cut", heard.append)
-        proxy.cut()
-        await eventually(lambda: not bus.hearing, seconds=4)
-        proxy.restore()
-        await eventually(lambda: bus.hearing, seconds=5)
-        await bus.publish("test_bus_cut", b"back")
-        await eventually(lambda: heard == [b"back"])
+        yield proxy, bus
     finally:
         await bus.aclose()
         await engine.dispose()
         await proxy.stop()
         await asyncio.sleep(0)
+
+
+@requires_postgresql
+@pytest.mark.error_path
+async def test_postgresql_listens_again_after_a_network_partition(
+    proxied: tuple[TcpProxy, PostgresBus],
+) -> None:
+    proxy, bus = proxied
+    heard: list[bytes] = []
+    await bus.subscribe("test_bus_cut", heard.append)
+    proxy.cut()
+    await eventually(lambda: not bus.hearing, seconds=4)
+    proxy.restore()
+    await eventually(lambda: bus.hearing, seconds=5)
+    await bus.publish("test_bus_cut", b"back")
+    await eventually(lambda: heard == [b"back"])
 
 
 @requires_postgresql
 @pytest.mark.error_path
 async def test_postgresql_a_publish_on_a_stalled_link_fails_in_time_and_the_bus_recovers(
-    database_url: str,
+    proxied: tuple[TcpProxy, PostgresBus],
 ) -> None:
-    real = make_url(database_url)
-    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
-    await proxy.start()
-    engine = create_async_engine(real.set(host="127.0.0.1", port=proxy.port))
-    bus = PostgresBus(engine)
+    proxy, bus = proxied
     heard: list[bytes] = []
-    try:
-        await bus.subscribe("test_bus_stall", heard.append)
-        proxy.stall()
-        # The heartbeat gives up on the connection and drops it, failing the publish that
-        # waits on it, before the publish's own time limit runs out.
-        async with asyncio.timeout(postgres_bus.PUBLISH_SECONDS - 1):
-            with pytest.raises(Exception, match="connection was closed"):  # asyncpg's words
-                await bus.publish("test_bus_stall", b"lost")
-        await eventually(lambda: not bus.hearing, seconds=4)
-        proxy.restore()
-        await eventually(lambda: bus.hearing, seconds=5)
-        await bus.publish("test_bus_stall", b"back")
-        await eventually(lambda: b"back" in heard)
-    finally:
-        await bus.aclose()
-        await engine.dispose()
-        await proxy.stop()
-        await asyncio.sleep(0)
+    await bus.subscribe("test_bus_stall", heard.append)
+    proxy.stall()
+    # The heartbeat gives up on the connection and drops it, failing the publish that waits on
+    # it, before the publish's own time limit runs out.
+    async with asyncio.timeout(postgres_bus.PUBLISH_SECONDS - 1):
+        with pytest.raises(Exception, match="connection was closed"):  # asyncpg's words
+            await bus.publish("test_bus_stall", b"lost")
+    await eventually(lambda: not bus.hearing, seconds=4)
+    proxy.restore()
+    await eventually(lambda: bus.hearing, seconds=5)
+    await bus.publish("test_bus_stall", b"back")
+    await eventually(lambda: b"back" in heard)

@@ -63,9 +63,10 @@ class Connection:
         self.send_message(text_message(frame))
 
     def send_message(self, message: Message) -> None:
-        """Send a frame's ASGI message (``text_message``; not changed, so one may go to many
-        connections): written now, unless an earlier write is waiting for the client to read;
-        then queued behind it, and a full queue closes the connection with 1013."""
+        """Send a frame's ASGI message, as ``text_message`` builds it (nothing on the way
+        changes it, so one message may go to many connections). It is written now, unless an
+        earlier write is waiting for the client to read; then it is queued behind that, and a
+        full queue closes the connection with 1013."""
         if self.close_code is not None:
             return
         if self._writer is not None:
