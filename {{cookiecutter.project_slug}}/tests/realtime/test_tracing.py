@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.realtime.hub import CHANNEL, Hub
 from {{ cookiecutter.package_name }}.realtime.settings import RealtimeSettings
 
 from ..factories import UserFactory
-from ..support import bearer, serve
+from ..support import bearer, eventually, serve
 from ..tracing import named, record_spans, tracing_on
 
 ITEMS = "/api/v1/items"
@@ -30,9 +30,20 @@ async def test_an_items_event_is_published_in_its_requests_trace_and_delivered(
     monkeypatch: pytest.MonkeyPatch, make_settings: Callable[..., Settings], users: UserFactory
 ) -> None:
     exported = record_spans(monkeypatch)
+    received: list[bytes] = []
+    receive = Hub.receive
+
+    def receive_and_note(hub: Hub, message: bytes) -> None:
+        receive(hub, message)
+        received.append(message)
+
+    monkeypatch.setattr(Hub, "receive", receive_and_note)
     async with serve(make_settings(**tracing_on())) as client:
         headers = await bearer(client, await users.create())
         created = await client.post(ITEMS, json={"title": "traced"}, headers=headers)
+        # The bus hands the event back after the answer (on Redis's, over the network): the
+        # app must still be running then, for its delivery's span to be exported.
+        await eventually(lambda: bool(received))
 
     assert created.status_code == 201
     spans = exported.get_finished_spans()
