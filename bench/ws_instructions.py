@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -117,12 +116,7 @@ def count(
         if result.problems:
             sys.exit(f"{side.name}: {'; '.join(result.problems)}")
     finally:
-        server.proc.send_signal(signal.SIGINT)
-        try:
-            server.proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait()
+        server.stop(timeout=300)
     return callgrind_total(out, out.with_suffix(".log")), float(result.data["connected_s"])
 
 
