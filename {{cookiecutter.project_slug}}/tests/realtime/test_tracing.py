@@ -41,8 +41,8 @@ async def test_an_items_event_is_published_in_its_requests_trace_and_delivered(
     async with serve(make_settings(**tracing_on())) as client:
         headers = await bearer(client, await users.create())
         created = await client.post(ITEMS, json={"title": "traced"}, headers=headers)
-        # The bus hands the event back after the answer (on Redis's, over the network): the
-        # app must still be running then, for its delivery's span to be exported.
+        # A bus over the network hands the event back after the answer: the app must still be
+        # running then, for its delivery's span to be exported.
         await eventually(lambda: bool(received))
 
     assert created.status_code == 201
