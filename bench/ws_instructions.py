@@ -16,7 +16,9 @@ them is what one message costs with that many clients. Start-up, sign-ins and co
 the same in both runs and cancel out. Two client counts give the cost of one more delivery
 (the slope) and of one more message (its publication: the REST request, the bus), and from
 them the cost per delivery with ``--at`` clients, ``run.py``'s 1,000 by default; under
-callgrind's slowdown a message to 1,000 clients would hold the event loop for seconds.
+callgrind's slowdown a message to 1,000 clients would hold the event loop for seconds. The
+per-delivery figure is a slope: keep the client counts far apart and the bursts long (the
+defaults), or the run's noise is the figure (bench/README.md).
 
 Work the clock drives is kept out: uvicorn's pings are off on both sides
 (``--ws-ping-interval 0``), the app's heartbeat is an hour, and the smaller run keeps its
