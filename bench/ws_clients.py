@@ -347,10 +347,8 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
 
     cpu_before = cpu_seconds()
     server_before = cpu_seconds(args.server_pid) if args.server_pid else 0.0
-    burst_started = time.monotonic()
     await asyncio.gather(*(post_all(publisher) for publisher in publishers))
     await wait_for_deliveries(load, burst, args.burst * len(clients))
-    burst_wall_s = time.monotonic() - burst_started
     client_s = cpu_seconds() - cpu_before
     summary = burst.summary(len(clients))
     delivered = max(1, summary["deliveries"])
@@ -369,7 +367,6 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
         result["server_cpu_share"] = (
             round(server_s / summary["seconds"], 3) if summary["seconds"] else 0
         )
-    result["burst_wall_s"] = round(burst_wall_s, 3)
     result["connected_s"] = round(time.monotonic() - connected, 3)
     # Connected until --hold seconds after all were, not counted in the figures above.
     await asyncio.sleep(max(0.0, connected + args.hold - time.monotonic()))

@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,23 +124,23 @@ def count(
 
 
 @contextlib.contextmanager
-def app_database(args: argparse.Namespace, project: Path, work: Path) -> Iterator[str]:
-    """A new empty database, migrated: PostgreSQL's (the app's bus then is its NOTIFY) or a
-    SQLite file (the in-process bus)."""
-    if args.database == "sqlite":
-        path = work / f"app-{len(list(work.glob('app-*.db')))}.db"
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = ""
+def app_settings(
+    args: argparse.Namespace, project: Path, work: Path, clients: int
+) -> Iterator[dict[str, str]]:
+    """The app's environment for one counted run, on a new database it has migrated:
+    PostgreSQL's (the app's bus then is its NOTIFY) or a SQLite file (the in-process bus)."""
     with contextlib.ExitStack() as stack:
-        if not url:
+        if args.database == "sqlite":
+            url = f"sqlite+aiosqlite:///{work / f'app-{uuid.uuid4().hex}.db'}"
+        else:
             url = stack.enter_context(fresh_database(args.pg_url))
-        env = app_environment(base_env(), url, auth_rate_limit=1_000_000, extra=[])
+        extra = [*APP_SETTINGS, ("WS_MAX_CONNECTIONS_PER_USER", str(clients))]
+        env = app_environment(base_env(), url, auth_rate_limit=1_000_000, extra=extra)
         migrate = ["uv", "run", "alembic", "upgrade", "head"]
         _, output, code = run_timed(migrate, cwd=project, env=env)
         if code:
             sys.exit(f"alembic upgrade head failed:\n{output}")
-        yield url
+        yield env
 
 
 def per_message(
@@ -152,15 +153,12 @@ def per_message(
     hold = 0.0
     for messages in (args.messages, args.few):
         with contextlib.ExitStack() as stack:
-            env = base_env()
             if app:
-                url = stack.enter_context(app_database(args, project, work))
-                extra = [*APP_SETTINGS, ("WS_MAX_CONNECTIONS_PER_USER", str(clients.clients))]
-                env = app_environment(env, url, auth_rate_limit=1_000_000, extra=extra)
+                env = stack.enter_context(app_settings(args, project, work, clients.clients))
                 side = Side("app", ["--factory", f"{PACKAGE}.main:create_app"], project, env, True)
             else:
                 bench_app = ["--app-dir", str(BENCH_DIR), "baseline_ws_broadcast:app"]
-                side = Side("ws_broadcast", bench_app, BENCH_DIR, env, False)
+                side = Side("ws_broadcast", bench_app, BENCH_DIR, base_env(), False)
             totals[messages], took = count(side, project, clients, messages, hold, work)
             hold = max(hold, took)
     many, few = totals[args.messages], totals[args.few]

@@ -186,7 +186,7 @@ class Hub:
     def deliver_to_users(self, user_ids: Iterable[uuid.UUID], frame: str) -> None:
         message = text_message(frame)
         for user_id in user_ids:
-            for connection in list(self._by_user.get(user_id, ())):
+            for connection in self._by_user.get(user_id, ()):  # a few per user
                 connection.send_message(message)
 
     # Running.
