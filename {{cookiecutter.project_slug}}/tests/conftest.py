@@ -35,6 +35,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models import Base
 
 from .factories import ItemFactory, UserFactory
+from .route_builds import keep_built_routes
 from .support import TEST_JWT_SECRET, FakeClock, bearer, client_for
 {%- if cookiecutter.use_redis or cookiecutter.use_file_uploads %}
 
@@ -55,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # good would keep the first one's (capture_logs would miss them): settings made anywhere
     # here (a tool's, a module's at collection) read this and leave them unbound.
     os.environ["LOG_CACHE_LOGGERS"] = "false"
+    # The tests build an app each: FastAPI builds their routes once (tests/route_builds.py).
+    keep_built_routes()
     server = os.environ.get("TEST_DATABASE_URL")
     if server and make_url(server).get_backend_name() != "postgresql":
         raise pytest.UsageError(

@@ -1,0 +1,50 @@
+"""tests/route_builds.py: a route FastAPI built for one app is not built again for the next,
+and each app keeps its own dependency overrides."""
+
+from fastapi import FastAPI, HTTPException
+
+from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.features.auth import dependencies
+from {{ cookiecutter.package_name }}.features.auth.principals import Principal
+from {{ cookiecutter.package_name }}.main import create_app
+
+from ..route_builds import RouteBuilds, keep_built_routes
+from ..support import client_for, serve
+
+
+async def refuse_as_a_teapot() -> Principal:
+    raise HTTPException(status_code=418)
+
+
+def test_the_locked_fastapi_has_what_the_suite_relies_on() -> None:
+    """Fails after an upgrade that renamed FastAPI's private route building: the patch no
+    longer applies, and every test builds every route again."""
+    assert keep_built_routes()
+
+
+async def test_a_second_app_takes_the_routes_the_first_built(settings: Settings) -> None:
+    async with serve(settings) as first:
+        await first.get("/api/v1/items")
+    built, reused = RouteBuilds.built, RouteBuilds.reused
+
+    async with serve(settings) as second:
+        response = await second.get("/api/v1/items")
+
+    assert response.status_code == 401
+    assert RouteBuilds.built == built
+    assert RouteBuilds.reused > reused
+
+
+async def test_an_apps_dependency_overrides_apply_to_it_alone(
+    app: FastAPI, settings: Settings
+) -> None:
+    other = create_app(settings)
+    other.dependency_overrides[dependencies.get_current_user] = refuse_as_a_teapot
+    async with other.router.lifespan_context(other), client_for(other) as overridden:
+        async with client_for(app) as plain:
+            before = await plain.get("/api/v1/items")
+        refused = await overridden.get("/api/v1/items")
+        async with client_for(app) as plain:
+            after = await plain.get("/api/v1/items")
+
+    assert (before.status_code, refused.status_code, after.status_code) == (401, 418, 401)
