@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from scripts.variants import TEMPLATE_DIR, Variant
+from scripts.variants import TEMPLATE_DIR, Variant, variant_id
 
 from .support import (
     POSTGRES_ADMIN_URL,
@@ -43,6 +43,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="after the update, run the updated project's own checks (uv sync, ruff, mypy, pytest)",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The run's processes (pytest-xdist, ``--dist loadgroup``) take a variant's full checks as
+    one unit: one process bakes it, installs it and runs its checks in order, while the other
+    takes another variant or the rest of the tests. A process then overlaps its single-core
+    steps (uv, mypy, migrations, bakes) with the other's baked test suite."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "full_variant" in callspec.params:
+            variant = callspec.params["full_variant"]
+            item.add_marker(pytest.mark.xdist_group(f"full-{variant_id(variant)}"))
 
 
 @pytest.fixture(scope="session", autouse=True)
