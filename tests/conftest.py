@@ -46,15 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The run's processes (pytest-xdist, ``--dist loadgroup``) take a variant's full checks as
-    one unit: one process bakes it, installs it and runs its checks in order, while the other
-    takes another variant or the rest of the tests. A process then overlaps its single-core
-    steps (uv, mypy, migrations, bakes) with the other's baked test suite."""
+    """The run's two processes (pytest-xdist, ``--dist loadgroup``) take work a unit at a time:
+    a variant's full checks (one process bakes it, installs it and runs its checks in order), or
+    a whole test module, so a module's bakes, servers and installs are made once, in one process.
+    A process then overlaps its single-core steps (uv, mypy, migrations, bakes) with the other's
+    baked test suite."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "full_variant" in callspec.params:
-            variant = callspec.params["full_variant"]
-            item.add_marker(pytest.mark.xdist_group(f"full-{variant_id(variant)}"))
+            group = f"full-{variant_id(callspec.params['full_variant'])}"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)

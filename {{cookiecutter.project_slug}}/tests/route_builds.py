@@ -2,12 +2,12 @@
 
 FastAPI builds the routes of an included router lazily, once per app: on the app's first
 request it works out every route's parameters, body and response models again (a pydantic
-adapter per field), for every router it walks. The service builds one app per process, so
-this costs it nothing; the tests build one per test, and this was about a third of a typical
-test's time. ``keep_built_routes()`` makes FastAPI build a route once for every inclusion that
-differs only in its app, then give each later app a copy with its own dependency-overrides
-provider (the app) and its own request handler, made as FastAPI makes it. So
-``app.dependency_overrides`` works per app as before (``tests/unit/test_route_builds.py``).
+adapter per field), for every router it walks. The service builds one app per process, so this
+costs it nothing; the tests build one per test, and for a short test it was a large part of its
+time. ``keep_built_routes()`` makes FastAPI build a route once for every inclusion that differs
+only in its app, then give each later app a copy with its own dependency-overrides provider
+(the app) and its own request handler, made as FastAPI makes it. So ``app.dependency_overrides``
+works per app as before (``tests/unit/test_route_builds.py``).
 
 It relies on names FastAPI keeps private. Where one is missing (a FastAPI that builds routes
 another way), nothing is changed and the tests are only slower; the same test file fails then,
