@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from scripts.variants import TEMPLATE_DIR, Variant, variant_id
+from scripts.variants import TEMPLATE_DIR, Variant
 
 from .support import (
     POSTGRES_ADMIN_URL,
@@ -43,21 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="after the update, run the updated project's own checks (uv sync, ruff, mypy, pytest)",
     )
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The run's two processes (pytest-xdist, ``--dist loadgroup``) take work a unit at a time:
-    a variant's full checks (one process bakes it, installs it and runs its checks in order), or
-    a whole test module, so a module's bakes, servers and installs are made once, in one process.
-    A process then overlaps its single-core steps (uv, mypy, migrations, bakes) with the other's
-    baked test suite."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "full_variant" in callspec.params:
-            group = f"full-{variant_id(callspec.params['full_variant'])}"
-        else:
-            group = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)
