@@ -15,12 +15,22 @@ from .support import fetch_column, run, selected_variants, uses_postgresql
 
 pytestmark = pytest.mark.slow
 
-ALEMBIC_CYCLE = (
-    ["uv", "run", "alembic", "upgrade", "head"],
-    ["uv", "run", "alembic", "check"],
-    ["uv", "run", "alembic", "downgrade", "base"],
-    ["uv", "run", "alembic", "upgrade", "head"],
-)
+# Up, no drift from the models, all the way down and up again: `alembic upgrade head`, `check`,
+# `downgrade base`, `upgrade head`, through the functions alembic's command line calls, in one
+# process (four cost four seconds of start-up; tests/test_processes.py runs the command line).
+ALEMBIC_CYCLE = [
+    "uv",
+    "run",
+    "python",
+    "-c",
+    "from alembic import command\n"
+    "from alembic.config import Config\n"
+    "config = Config('alembic.ini')\n"
+    "command.upgrade(config, 'head')\n"
+    "command.check(config)\n"
+    "command.downgrade(config, 'base')\n"
+    "command.upgrade(config, 'head')\n",
+]
 PYTEST = ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"]
 # The skip reason of the baked tests that need PostgreSQL (tests/integration/test_faults.py and
 # the WebSockets pack's): shown on SQLite, never on PostgreSQL.
@@ -130,14 +140,15 @@ def test_at_least_40_percent_of_tests_are_error_paths(project: Path) -> None:
 
 
 def test_migrations_on_sqlite(project: Path, tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"}
-    for command in ALEMBIC_CYCLE:
-        run(command, project, env=env)
+    run(
+        ALEMBIC_CYCLE,
+        project,
+        env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"},
+    )
 
 
 def test_migrations_on_postgresql(project: Path, postgresql_url: str | None) -> None:
     if postgresql_url is None:
         assert_sqlite_only(project)
         return
-    for command in ALEMBIC_CYCLE:
-        run(command, project, env={"DATABASE_URL": postgresql_url})
+    run(ALEMBIC_CYCLE, project, env={"DATABASE_URL": postgresql_url})
