@@ -9,9 +9,12 @@ only in its app, then give each later app a copy with its own dependency-overrid
 (the app) and its own request handler, made as FastAPI makes it. So ``app.dependency_overrides``
 works per app as before (``tests/unit/test_route_builds.py``).
 
-It relies on names FastAPI keeps private. Where one is missing (a FastAPI that builds routes
-another way), nothing is changed and the tests are only slower; the same test file fails then,
-so the upgrade that removed them does not go unnoticed.
+It relies on names FastAPI keeps private. Where one is missing, or ``from_api_route`` is called
+with arguments it does not know (a FastAPI that builds routes another way), FastAPI builds as
+it would and the tests are only slower; the same test file fails then, so the upgrade that
+changed them does not go unnoticed. What it compares is the inclusion (prefix, tags,
+dependencies, responses, limits and the rest FastAPI combines) and the route object: a route or
+router changed after an app was built would not be built again. The tests change neither.
 """
 
 import copy
@@ -41,13 +44,16 @@ routing: Any = fastapi.routing
 
 def keep_built_routes() -> bool:
     """Patch FastAPI (once per process) as above; whether it could be."""
-    if not all(hasattr(routing, name) for name in PRIVATE_NAMES):
+    if not all(hasattr(routing, name) for name in PRIVATE_NAMES) or not hasattr(
+        routing._EffectiveRouteContext, "from_api_route"
+    ):
         return False
     context_class = routing._EffectiveRouteContext
     if getattr(context_class.from_api_route, "keeps_built_routes", False):
         return True
     build = context_class.from_api_route.__func__
-    # id(route) -> (route, its inclusion without the provider, the context built for it)
+    # id(route) -> (route, its inclusion without the provider, the context built for it, without
+    # the app it was built for: its provider and handler)
     built: dict[int, list[tuple[Any, Any, Any]]] = {}
 
     def earlier(route: Any, inclusion: Any) -> Any:
@@ -56,13 +62,21 @@ def keep_built_routes() -> bool:
                 return context
         return None
 
-    def from_api_route(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+    def from_api_route(
+        cls: Any, /, *, original_route: Any, include_context: Any, **other: Any
+    ) -> Any:
+        if other:  # a FastAPI that passes more than this knows of
+            return build(
+                cls, original_route=original_route, include_context=include_context, **other
+            )
         inclusion = dataclasses.replace(include_context, dependency_overrides_provider=None)
         prototype = earlier(original_route, inclusion)
         if prototype is None:
             RouteBuilds.built += 1
             context = build(cls, original_route=original_route, include_context=include_context)
-            built.setdefault(id(original_route), []).append((original_route, inclusion, context))
+            kept = copy.copy(context)
+            kept.dependency_overrides_provider = kept.app = None
+            built.setdefault(id(original_route), []).append((original_route, inclusion, kept))
             return context
         RouteBuilds.reused += 1
         context = copy.copy(prototype)

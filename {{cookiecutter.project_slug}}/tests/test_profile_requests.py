@@ -1,7 +1,7 @@
 """`make profile` (scripts/profile_requests.py): one command profiles a path in-process and
 writes a report that names the route's own code; a path or a number it cannot use stops it with
 one line and exit code 2, not a traceback. The tests sample every 0.5 ms over 30 requests: a
-request takes about a millisecond, and pyinstrument's default of 1 ms over a few could miss the
+request is short beside pyinstrument's default interval of 1 ms, which over a few could miss the
 route. Sampling much faster costs more than it finds: under pytest every sample walks its deep
 stack, and the report holds every sample."""
 

@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.features.auth import dependencies
 from {{ cookiecutter.package_name }}.features.auth.principals import Principal
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..route_builds import RouteBuilds, keep_built_routes
+from ..route_builds import RouteBuilds, routing
 from ..support import client_for, serve
 
 
@@ -16,10 +16,11 @@ async def refuse_as_a_teapot() -> Principal:
     raise HTTPException(status_code=418)
 
 
-def test_the_locked_fastapi_has_what_the_suite_relies_on() -> None:
-    """Fails after an upgrade that renamed FastAPI's private route building: the patch no
-    longer applies, and every test builds every route again."""
-    assert keep_built_routes()
+def test_the_suite_builds_each_route_once() -> None:
+    """Fails when the patch is not in place: after a FastAPI upgrade that renamed the private
+    route building it relies on (then every test builds every route again), or without the call
+    in conftest.py. It only looks: installing it here would hide the missing call."""
+    assert getattr(routing._EffectiveRouteContext.from_api_route, "keeps_built_routes", False)
 
 
 async def test_a_second_app_takes_the_routes_the_first_built(settings: Settings) -> None:
