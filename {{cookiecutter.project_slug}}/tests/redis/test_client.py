@@ -1,9 +1,11 @@
 """The Redis pack's client: one per app, reported by /ready, closed with the app, and its URL
 (a secret) never shown."""
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
+import redis.utils
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
@@ -35,6 +37,31 @@ async def test_the_client_is_the_apps_and_is_closed_with_it(
 
     pool = client.connection_pool
     assert not any(connection.is_connected for connection in pool._available_connections)
+
+
+async def test_a_new_connection_does_not_read_the_librarys_version_again(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py reads its version from the package metadata for each connection it opens unless
+    the client gives it one (redis/connection.py gives it once per process)."""
+    reads: list[str] = []
+
+    def version() -> str:
+        reads.append("read")
+        return "0"
+
+    monkeypatch.setattr(redis.utils, "get_lib_version", version)
+    app = create_app(make_settings())
+    async with app.router.lifespan_context(app):
+        client = redis_of(app)
+        pool = client.connection_pool
+        connections = len(pool._available_connections) + len(pool._in_use_connections)
+        # At once, so the pool opens new connections.
+        assert all(await asyncio.gather(*(client.ping() for _ in range(5))))
+        opened = len(pool._available_connections) + len(pool._in_use_connections) - connections
+
+    assert opened >= 4
+    assert reads == []
 
 
 async def test_the_one_listener_connects_as_the_pool_does(
