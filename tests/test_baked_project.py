@@ -96,11 +96,15 @@ def test_mypy_strict(project: Path, mypy: Callable[[Path], None]) -> None:
     mypy(project)
 
 
-def test_pytest_on_sqlite_meets_the_coverage_gate(project: Path) -> None:
-    result = run(PYTEST, project)
+@pytest.fixture(scope="module")
+def sqlite_run(project: Path) -> str:
+    """What the variant's own test suite printed, run on SQLite (as `make test` runs it)."""
+    return run(PYTEST, project).stdout
 
-    assert "Required test coverage of 90" in result.stdout
-    assert POSTGRESQL_ONLY in result.stdout  # the PostgreSQL run below looks for its absence
+
+def test_pytest_on_sqlite_meets_the_coverage_gate(sqlite_run: str) -> None:
+    assert "Required test coverage of 90" in sqlite_run
+    assert POSTGRESQL_ONLY in sqlite_run  # the PostgreSQL run below looks for its absence
 
 
 def test_pytest_on_postgresql_leaves_the_named_database_alone(
@@ -127,15 +131,13 @@ def test_pytest_on_postgresql_leaves_the_named_database_alone(
     assert asyncio.run(fetch_column(postgresql_url, left_behind, f"{named}_test_")) == []
 
 
-def test_at_least_40_percent_of_tests_are_error_paths(project: Path) -> None:
-    # One collection gives both: "473/769 tests collected (296 deselected)".
-    command = [*PYTEST, "--collect-only", "--no-cov", "-n0", "-m", "error_path"]
-    output = run(command, project).stdout
-    found = re.search(r"(\d+)(?:/(\d+))? tests? collected", output)
-    assert found, output
-    errors = int(found.group(1))
-    total = int(found.group(2) or errors)  # no "/total" when none is deselected
+def test_at_least_40_percent_of_tests_are_error_paths(sqlite_run: str) -> None:
+    """The suite counts them itself, at the end of every run (its conftest.py)."""
+    found = re.search(r"^error paths: (\d+) of (\d+) tests", sqlite_run, re.MULTILINE)
+    assert found, sqlite_run[-3000:]
+    errors, total = int(found.group(1)), int(found.group(2))
 
+    assert total > 300, f"only {total} tests ran"
     assert errors / total >= 0.40, f"{errors} of {total} tests exercise error paths"
 
 

@@ -74,6 +74,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+# How many tests ran, and how many of them are marked error_path: the workers' reports reach the
+# controlling process too, so this counts the whole run wherever pytest-xdist ran each test. A
+# report, not a node id: Schemathesis gives its tests of each operation the same id.
+_ran = {"tests": 0, "error paths": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "setup":
+        _ran["tests"] += 1
+        _ran["error paths"] += "error_path" in report.keywords
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The share of error-path tests, at the end of every run (the house rule: at least 40 %)."""
+    tests, errors = _ran["tests"], _ran["error paths"]
+    if tests:
+        terminalreporter.write_line(
+            f"error paths: {errors} of {tests} tests ({errors / tests:.1%}; at least 40 %)"
+        )
+
+
 @asynccontextmanager
 async def database_of_our_own(server_url: str) -> AsyncIterator[str]:
     """A new database on the server *server_url* points at, dropped on exit: its name is
