@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 # Up, no drift from the models, all the way down and up again: `alembic upgrade head`, `check`,
 # `downgrade base`, `upgrade head`, through the functions alembic's command line calls, in one
-# process (four cost four seconds of start-up; tests/test_processes.py runs the command line).
+# process rather than four that each import the app (tests/test_processes.py runs the command
+# line itself).
 ALEMBIC_CYCLE = [
     "uv",
     "run",

@@ -86,7 +86,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _ran["error paths"] += "error_path" in report.keywords
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The share of error-path tests, at the end of every run (the house rule: at least 40 %)."""
     tests, errors = _ran["tests"], _ran["error paths"]
     if tests:

@@ -42,15 +42,15 @@ class RouteBuilds:
 routing: Any = fastapi.routing
 
 
-def keep_built_routes() -> bool:
-    """Patch FastAPI (once per process) as above; whether it could be."""
+def keep_built_routes() -> None:
+    """Patch FastAPI (once per process) as above, where it has what the patch needs."""
     if not all(hasattr(routing, name) for name in PRIVATE_NAMES) or not hasattr(
         routing._EffectiveRouteContext, "from_api_route"
     ):
-        return False
+        return
     context_class = routing._EffectiveRouteContext
     if getattr(context_class.from_api_route, "keeps_built_routes", False):
-        return True
+        return
     build = context_class.from_api_route.__func__
     # id(route) -> (route, its inclusion without the provider, the context built for it, without
     # the app it was built for: its provider and handler)
@@ -94,4 +94,3 @@ def keep_built_routes() -> bool:
 
     from_api_route.keeps_built_routes = True  # type: ignore[attr-defined]
     context_class.from_api_route = classmethod(from_api_route)
-    return True
