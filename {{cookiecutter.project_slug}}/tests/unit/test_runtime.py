@@ -1,6 +1,8 @@
 """Garbage-collector tuning: applied as configured, only as configured, and undone."""
 
 import gc
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -43,6 +45,23 @@ def test_nothing_changes_when_tuning_is_off() -> None:
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
     restore()
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+
+
+def test_a_process_that_imports_the_service_freezes_its_heap_at_exit() -> None:
+    """The collector's last passes then walk nothing (the package's __init__.py)."""
+    code = (
+        "import atexit, gc, sys\n"
+        "before = gc.get_freeze_count()\n"
+        # Registered first, so it runs last: after the package's handler.
+        "atexit.register(lambda: sys.stdout.write(str(gc.get_freeze_count() - before)))\n"
+        "import {{ cookiecutter.package_name }}\n"
+    )
+
+    result = subprocess.run(  # noqa: S603 - this interpreter, the test's own code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert int(result.stdout) > 1_000
 
 
 async def test_an_app_shut_down_leaves_the_collector_as_it_found_it(
