@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _compile_each_template_once() -> Iterator[None]:
     """Cookiecutter makes a new Jinja environment for each bake, and Jinja compiles every file
-    and every path of the template again for it: more than half of a bake's time. The run bakes
+    and every path of the template again for it: most of a bake's time. The run bakes
     the same sources dozens of times, so it keeps what Jinja compiled, keyed on everything the
     compiled code depends on: the source, its name and file, and the environment's class,
     syntax (its lexer), extensions, optimizer, autoescaping, finalizer, async mode, and its

@@ -197,8 +197,8 @@ def test_every_make_target_the_workflows_run_is_in_the_makefile(project: Path) -
 @cache
 def compose_specification() -> jsonschema.protocols.Validator:
     """The Compose specification's schema as check-jsonschema carries it (offline), loaded once:
-    each variant's files are then checked in this process (check-jsonschema's command line costs
-    half a second per start; test_bake runs it itself on the default bake)."""
+    each variant's files are then checked in this process (check-jsonschema's command line
+    starts slowly; test_bake runs it itself on the default bake)."""
     text = resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json")
     schema = json.loads(text.read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)

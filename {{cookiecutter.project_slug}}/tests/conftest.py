@@ -35,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)  # after pytest-cov's: coverage sees the app's import
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Load the fixtures, unless this process only hands tests out to pytest-xdist's workers
-    (its "dsession" plugin): it collects none, and importing the app would hold up the workers'
-    start by a second."""
+    (its "dsession" plugin): it collects none, and importing the app would only hold up the
+    workers' start."""
     plugins = session.config.pluginmanager
     if not plugins.has_plugin("dsession"):
         for name in FIXTURE_PLUGINS:
@@ -75,7 +75,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Spare the exit the collector's last passes: they would walk everything the run built
-    (a third of a second in a process that imported the app, more after hundreds of tests) to
+    """Spare the exit the collector's last passes: they would walk everything the run built to
     free memory the exit frees anyway."""
     gc.freeze()

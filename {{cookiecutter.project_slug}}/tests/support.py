@@ -1,9 +1,11 @@
 """What tests share besides fixtures: a test clock, clients of an app, signing in.
 
-Tests import these from here; ``conftest.py`` holds only fixtures.
+Tests import these from here; the fixtures are in ``fixtures.py``.
 """
 
 import asyncio
+import re
+import shlex
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +28,6 @@ from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
 from .factories import DEFAULT_PASSWORD
-from .test_container import image_environment
 
 # Far longer than any answer of a real server should take: only reached when it never answers.
 GIVE_UP_SECONDS = 30
@@ -151,3 +152,21 @@ async def running(settings: Settings, http: str, project_root: Path) -> AsyncIte
         finally:
             server.should_exit = True
             await serving
+
+
+def image_environment(project_root: Path) -> dict[str, str]:
+    """The variables the Dockerfile's ENV instructions set."""
+    dockerfile = (project_root / "Dockerfile").read_text().replace("\\\n", " ")
+    environment: dict[str, str] = {}
+    for line in re.findall(r"^ENV (.+)$", dockerfile, flags=re.MULTILINE):
+        environment |= dict(word.split("=", 1) for word in shlex.split(line))
+    return environment
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """An OpenAPI document's operations by method and path."""
+    return {
+        (method.upper(), path): operation
+        for path, by_method in document["paths"].items()
+        for method, operation in by_method.items()
+    }

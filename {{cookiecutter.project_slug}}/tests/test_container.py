@@ -4,7 +4,6 @@ its ``UVICORN_<OPTION>`` variables as that option."""
 import importlib
 import json
 import re
-import shlex
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,10 @@ from uvicorn.main import main as uvicorn_command
 
 from {{ cookiecutter.package_name }} import server
 
+from .support import image_environment
+
 # uvicorn's command line reads every option from UVICORN_ and the option's name.
 UVICORN_OPTIONS = {f"UVICORN_{option.name.upper()}": option for option in uvicorn_command.params}
-
-
-def image_environment(project_root: Path) -> dict[str, str]:
-    """The variables the Dockerfile's ENV instructions set."""
-    dockerfile = (project_root / "Dockerfile").read_text().replace("\\\n", " ")
-    environment: dict[str, str] = {}
-    for line in re.findall(r"^ENV (.+)$", dockerfile, flags=re.MULTILINE):
-        environment |= dict(word.split("=", 1) for word in shlex.split(line))
-    return environment
 
 
 def uvicorn_settings(project_root: Path) -> dict[str, str]:

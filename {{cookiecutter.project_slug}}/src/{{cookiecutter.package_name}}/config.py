@@ -93,7 +93,7 @@ class Settings(
         default=False,
         description="FastAPI's native OpenTelemetry spans, metrics and logs, through the "
         "providers an OpenTelemetry SDK set up. Off: with no SDK configured they record nothing, "
-        "and looking for one costs every request about a tenth of a /health request.",
+        "yet looking for one costs every request.",
     )
     docs_enabled: bool | None = Field(
         default=None, description="Serve /docs and /openapi.json; defaults to off in production."

@@ -16,8 +16,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
     error_codes,
 )
 
-from ..support import assert_envelope
-from .test_openapi import operations
+from ..support import assert_envelope, operations
 
 MODEL_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 MEMBER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")

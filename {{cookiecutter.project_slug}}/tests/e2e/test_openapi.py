@@ -14,6 +14,8 @@ from {{ cookiecutter.package_name }}.core.openapi import (
 )
 from {{ cookiecutter.package_name }}.main import pack_routers
 
+from ..support import operations
+
 # The rules (core/openapi.py): 500 everywhere; a body adds 400, 408, 413 and 422; parameters 422; a
 # bearer token 401; the database 503; the rest is declared by the route. No operation can
 # answer 405: a method a path does not offer is not one of its operations.
@@ -63,14 +65,6 @@ EXPECTED_STATUSES: dict[tuple[str, str], set[int]] = {
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 VALIDATION_ENVELOPE = {"$ref": "#/components/schemas/ValidationErrorEnvelope"}
-
-
-def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {
-        (method.upper(), path): operation
-        for path, by_method in document["paths"].items()
-        for method, operation in by_method.items()
-    }
 
 
 def documented_statuses(document: dict[str, Any]) -> dict[tuple[str, str], set[int]]:

@@ -27,7 +27,7 @@ WAIT_SECONDS = 2.0
 
 class Switchboard:
     """The ASGI app of the tests' one server: whichever app the running test put in ``app``
-    (starting a uvicorn per test, and stopping it, would cost a fifth of a second each)."""
+    (starting and stopping a uvicorn per test would cost more than most of the tests)."""
 
     def __init__(self) -> None:
         self.app: ASGIApp | None = None

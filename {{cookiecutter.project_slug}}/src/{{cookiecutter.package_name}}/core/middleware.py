@@ -2,15 +2,15 @@
 
 Each ASGI layer costs a coroutine and a wrapped ``send`` per request, so the edge's jobs
 (request context, security headers, body and header limits, trusted host, CORS) are one layer
-that reads the request headers once instead of six; bench/README.md has what each costs. Every
-header added to a response is also validated and written by the server, so API responses carry
-only the headers that act on them. Starlette's base HTTP middleware class would be slower still
-and breaks contextvars.
+that reads the request headers once instead of six (the template's bench/README.md has what
+each costs). Every header added to a response is also validated and written by the server, so
+API responses carry only the headers that act on them (core/headers.py). Starlette's base
+HTTP middleware class would be slower still and breaks contextvars.
 """
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access_log import AccessLog
 from .errors import error_response, internal_error_response
+from .headers import CONNECTION_CLOSE, HSTS_HEADER, SecurityHeaders, edge_headers
 from .hosts import AllowedHosts
 from .logging import request_id_var
 from .metrics import RequestMetrics
@@ -29,15 +30,6 @@ from .request_ids import new_request_id, request_id_from
 
 logger = structlog.get_logger(__name__)
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# The docs pages bring their own policy, which names their inline scripts (core/docs.py).
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
-type _Header = tuple[bytes, bytes]
-
-HSTS_HEADER: _Header = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-NO_STORE: _Header = (b"cache-control", b"no-store")
-VARY_ORIGIN: _Header = (b"vary", b"Origin")
-CONNECTION_CLOSE: _Header = (b"connection", b"close")
 # In HTTP/1 a request without Content-Length or Transfer-Encoding has no body, and only closing
 # the connection skips the rest of a body.
 HTTP1_VERSIONS = ("1.1", "1.0")
@@ -115,20 +107,7 @@ class EdgeMiddleware:
                 allow_headers=CORS_REQUEST_HEADERS,
                 expose_headers=CORS_EXPOSED_HEADERS,
             )
-        # OWASP's REST Security Cheat Sheet: these on every API response (with Cache-Control and
-        # HSTS, below); the referrer and opener policies act on documents and on the redirects
-        # that lead to them, so on HTML and redirects only.
-        every: list[_Header] = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-        ]
-        document: list[_Header] = [
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
-        self.api_headers = [*every, (b"content-security-policy", API_CSP.encode())]
-        self.html_headers = [*self.api_headers, *document]
-        self.docs_headers = [*every, *document]
+        self.security_headers = SecurityHeaders()
         # RFC 6797 7.2: never over plain HTTP. Behind a TLS proxy, uvicorn takes the scheme from
         # X-Forwarded-Proto when the proxy is listed in FORWARDED_ALLOW_IPS.
         self.hsts = hsts
@@ -142,7 +121,7 @@ class EdgeMiddleware:
         started = self._start()
         # One pass over the request headers, for every step.
         request_headers = scope["headers"]
-        host, request_id, origin, content_length, transfer_encoding, header_bytes = _edge_headers(
+        host, request_id, origin, content_length, transfer_encoding, header_bytes = edge_headers(
             request_headers
         )
         request_id_text = new_request_id() if request_id is None else request_id_from(request_id)
@@ -168,7 +147,9 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                headers = self._secured(message.get("headers") or (), scope["path"], vary_origin)
+                headers = self.security_headers.secured(
+                    message.get("headers") or (), scope["path"], vary_origin
+                )
                 headers += own_headers
                 if body is not None and not body.complete and http1:
                     headers.append(CONNECTION_CLOSE)  # HTTP/2 ends just the stream, by itself
@@ -220,34 +201,11 @@ class EdgeMiddleware:
             return _RequestBody(receive, self.body_timeout_seconds, self.max_body_bytes)
         return _RequestBody(receive, limit.timeout_seconds, limit.max_bytes)
 
-    def _secured(self, headers: Iterable[_Header], path: str, vary_origin: bool) -> list[_Header]:
-        """The response's headers with the security headers its kind calls for, and
-        ``Cache-Control: no-store`` unless it has its own; with *vary_origin*, ``Vary: Origin``
-        on a response that caches may store (a no-store one is never stored)."""
-        secured = list(headers)
-        cache_control = document = False
-        for name, value in secured:
-            if name == b"cache-control":
-                cache_control = True
-            elif name == b"content-type":
-                document = document or value.startswith(b"text/html")
-            elif name == b"location":  # a redirect's Referrer-Policy applies to where it leads
-                document = True
-        if not cache_control:
-            secured.append(NO_STORE)
-        elif vary_origin:
-            secured.append(VARY_ORIGIN)
-        if not document:
-            secured += self.api_headers
-        else:
-            secured += self.docs_headers if path in DOCS_PATHS else self.html_headers
-        return secured
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket handshake meets the host and header limits too, and is refused before it
         completes (the client sees 403); its request id is set for what it logs."""
         request_headers = scope["headers"]
-        host, request_id, _, _, _, header_bytes = _edge_headers(request_headers)
+        host, request_id, _, _, _, header_bytes = edge_headers(request_headers)
         if self._refusal(host, None, 0, len(request_headers), header_bytes) is not None:
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -331,29 +289,6 @@ class _RequestBody:
                 raise HTTPException(413, _too_large(self.max_bytes))
             self.complete = not message.get("more_body", False)
         return message
-
-
-type _Value = bytes | None
-
-
-def _edge_headers(headers: Sequence[_Header]) -> tuple[_Value, _Value, _Value, _Value, _Value, int]:
-    """Host, X-Request-ID, Origin, Content-Length, Transfer-Encoding, and the bytes of every
-    header's name and value."""
-    host = request_id = origin = content_length = transfer_encoding = None
-    size = 0
-    for name, value in headers:
-        size += len(name) + len(value)
-        if name == b"host":
-            host = value
-        elif name == b"x-request-id":
-            request_id = value
-        elif name == b"origin":
-            origin = value
-        elif name == b"content-length":
-            content_length = value
-        elif name == b"transfer-encoding":
-            transfer_encoding = value
-    return host, request_id, origin, content_length, transfer_encoding, size
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):

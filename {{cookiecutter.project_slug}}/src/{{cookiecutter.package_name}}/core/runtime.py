@@ -16,9 +16,9 @@ def tune_garbage_collector(settings: Settings) -> Callable[[], None]:
     dozens of requests are in flight: their live objects are traversed, promoted and traversed
     again in the older generations, and full collections walk every module, schema and mapper
     the app loaded. Freezing what is alive after start-up takes those out of every collection;
-    a higher young threshold lets most request objects die before one runs (bench/README.md has
-    the effect on the item read). The cost is memory: up to that many more objects wait for a
-    collection (an estimate: a few MB, more if they hold large buffers).
+    a higher young threshold lets most request objects die before one runs (the template's
+    bench/README.md has the effect on the item read). The cost is memory: up to that many more
+    objects wait for a collection (an estimate: a few MB, more if they hold large buffers).
     """
     threshold = gc.get_threshold()
     frozen = settings.gc_freeze_at_startup

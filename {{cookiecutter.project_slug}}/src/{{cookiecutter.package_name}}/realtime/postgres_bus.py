@@ -8,10 +8,10 @@ most once). A NOTIFY payload is at most 8000 bytes.
 
 A process that listens also publishes on that connection: one round trip outside any
 transaction, where a pooled session takes a checkout, begin, ``pg_notify`` and commit (several
-times the CPU; bench/README.md). One query runs on it at a time. A stalled link holds a
-publish until the heartbeat gives up on the connection and drops it (about two seconds), and
-``PUBLISH_SECONDS`` bounds the wait in any case. While it is not listening, a process
-publishes through the pool.
+times the CPU; the template's bench/README.md). One query runs on it at a time. A stalled link
+holds a publish until the heartbeat gives up on the connection and drops it (about two
+seconds), and ``PUBLISH_SECONDS`` bounds the wait in any case. While it is not listening, a
+process publishes through the pool.
 """
 
 import asyncio
