@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = BENCH_DIR.parent
 PROJECT_SLUG = "my-service"
 PACKAGE = "my_service"
+APP_ARGS = ["--factory", f"{PACKAGE}.main:create_app"]  # uvicorn's: the baked app
 SERVER_CORE = "0"
 LOAD_CORE = "1"
 UVICORN_FLAGS = [
@@ -85,7 +86,7 @@ def base_env() -> dict[str, str]:
     """The caller's environment, minus the template venv, plus pyenv's interpreters for uv.
     A bake's bytecode is written as on a developer's machine: with PYTHONDONTWRITEBYTECODE (set
     on some CI machines) every process would compile every module again, and the baked suite's
-    time would be mostly compiling (this machine: 32.6 s with it, 22.3 s without)."""
+    time would be mostly compiling (bench/README.md has the figures)."""
     dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     if "PYENV_VERSION" not in env and shutil.which("pyenv"):
@@ -313,10 +314,9 @@ def login_form(email: str = USER_EMAIL) -> str:
     return urllib.parse.urlencode({"username": email, "password": USER_PASSWORD})
 
 
-def packs_of(project: Path) -> set[str]:
-    """The add-on packs a bake has (their folders in the package)."""
-    packs = ("redis", "realtime", "files")
-    return {pack for pack in packs if (project / "src" / PACKAGE / pack).is_dir()}
+def packs_of(project: Path, packs: Iterable[str]) -> list[str]:
+    """Those of the add-on *packs* a bake has (their folders in the package), in their order."""
+    return [pack for pack in packs if (project / "src" / PACKAGE / pack).is_dir()]
 
 
 def login(app: Server, email: str = USER_EMAIL) -> str:

@@ -1,7 +1,7 @@
 """Count the CPU instructions one ``/health`` request costs, app against bare FastAPI, through
 uvicorn: a figure that does not depend on what else the machine is doing.
 
-    uv run python bench/instructions.py              # from the template root; about 7 minutes
+    uv run python bench/instructions.py              # from the template root; takes minutes
     uv run python bench/instructions.py --project BAKE --requests 2000 --keep-profiles DIR
 
 ``run.py``'s wall-clock ratio moves by several per cent between runs on a shared machine. This
@@ -12,7 +12,7 @@ the whole process; serving ``--requests`` N after a warm-up, minus the same run 
 divided by N, is the cost of one request, start-up and shut-down cancelled out. Hash
 randomisation is off (``PYTHONHASHSEED=0``) and no ``.pyc`` file is written
 (``PYTHONDONTWRITEBYTECODE=1``: otherwise the first run would compile what the second loads),
-so two runs agree to about 0.5 %.
+so that two runs agree closely (bench/README.md).
 
 It counts bare FastAPI twice: as it ships (``baseline_bare.py``, ``run.py``'s baseline and the
 target's) and with its native telemetry off as the app has it (``baseline_lean.py``), whose

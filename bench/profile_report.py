@@ -1,6 +1,6 @@
 """Summarise a py-spy ``--format raw`` (collapsed stacks) profile written by ``run.py --py-spy``.
 
-    uv run python bench/profile_report.py PROFILE.collapsed.txt [--us-per-request 133] [--top 40]
+    uv run python bench/profile_report.py PROFILE.collapsed.txt [--us-per-request US] [--top 40]
         [--match my_service/core/middleware.py --match structlog ...]
 
 Prints the inclusive and self share of samples per frame (function and file, line numbers

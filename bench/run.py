@@ -24,8 +24,9 @@ What it does (see bench/README.md for what each figure means):
 6. prints a table (raw figures, ratio, target, PASS/MISS), kills the servers, drops the database.
 
 The servers' stdout (the app's JSON log lines, one per request) goes to /dev/null unless
-``--server-logs DIR`` is given. The scenarios of steps 4 and 5 are data in ``scenarios.py``;
-``harness.py`` holds the machinery (servers, wrk, PostgreSQL, rounds, the table).
+``--server-logs DIR`` is given. The scenarios of steps 4 and 5, and how each pack's app is
+served, are data in ``scenarios.py``; ``harness.py`` holds the machinery (servers, wrk,
+PostgreSQL, rounds, the table); ``main()`` below reads as the steps above.
 """
 
 from __future__ import annotations
@@ -33,20 +34,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from harness import (
+    APP_ARGS,
     LOAD_CORE,
-    PACKAGE,
     SERVER_CORE,
     UVICORN_FLAGS,
-    WS_FLAGS,
     Profiler,
     Row,
     Server,
@@ -69,7 +70,7 @@ from harness import (
     start_server,
     versions,
 )
-from scenarios import SCENARIOS, Bench, Seed
+from scenarios import PACKS, SCENARIOS, Bench, Scenario, Seed
 
 
 def parse_args() -> argparse.Namespace:
@@ -150,10 +151,85 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def time_baked_tests(project: Path, env: dict[str, str]) -> tuple[float, str, bool]:
-    """Run the baked suite as its users do: (wall time, pytest's summary line, passed)."""
+@dataclass
+class Run:
+    """One run: its options, its temporary directory, the servers it started, and the table's
+    rows and the JSON report so far."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    work: Path
+    rows: list[Row] = field(default_factory=list)
+    report: dict[str, Any] = field(
+        default_factory=lambda: {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    )
+    servers: list[Server] = field(default_factory=list)
+
+    def info(self, figure: str, measured: str, baseline: str = "", verdict: str = "info") -> None:
+        self.rows.append(Row(figure, measured, baseline, "", "", verdict))
+
+    def start(
+        self, name: str, app_args: list[str], *, uvicorn: Path, flags: list[str], **kwargs: Any
+    ) -> Server:
+        """A server, stopped at the end of the run (its stdout kept with --server-logs)."""
+        server = start_server(
+            name,
+            app_args,
+            uvicorn=uvicorn,
+            work=self.work,
+            server_logs=self.args.server_logs,
+            flags=flags,
+            **kwargs,
+        )
+        self.servers.append(server)
+        return server
+
+    def clean_up(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.args.keep or self.args.project:
+            log(f"kept {self.work}")
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def chosen_scenarios(only: str) -> list[Scenario]:
+    """The scenarios ``--only`` names, in ``SCENARIOS``' order."""
+    names = {name.strip() for name in only.split(",")}
+    return [scenario for key, scenario in SCENARIOS.items() if key in names]
+
+
+def profiler_for(args: argparse.Namespace) -> Profiler:
+    """py-spy when --py-spy is given; its directory and --server-logs' are made before the bake."""
+    if args.server_logs:
+        args.server_logs.mkdir(parents=True, exist_ok=True)
+    profile_dir = None
+    if args.py_spy:
+        profile_dir = (args.profile_dir or Path.cwd()).resolve()
+        profile_dir.mkdir(parents=True, exist_ok=True)
+    return Profiler(args.py_spy, profile_dir)
+
+
+def bake(run: Run) -> Path:
+    project, bake_s = bake_default(run.work / "bake", run.env, run.args.answers)
+    run.info("bake (cookiecutter --no-input)", f"{bake_s:.2f} s")
+    run.report["bake_s"] = bake_s
+    return project
+
+
+def sync(run: Run, project: Path) -> None:
+    sync_s, output, code = run_timed(["uv", "sync", "--locked"], cwd=project, env=run.env)
+    if code:
+        sys.exit(f"uv sync --locked failed:\n{output}")
+    log(f"uv sync --locked in {sync_s:.2f} s")
+    run.info("uv sync --locked (warm uv cache)", f"{sync_s:.2f} s")
+    run.report["sync_s"] = sync_s
+
+
+def time_baked_tests(run: Run, project: Path) -> None:
+    """Run the baked suite as its users do, and report its wall time and pytest's summary."""
     test_s, output, code = run_timed(
-        ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env
+        ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=run.env
     )
     summary = next(
         (line for line in reversed(output.splitlines()) if " in " in line and "passed" in line),
@@ -163,7 +239,60 @@ def time_baked_tests(project: Path, env: dict[str, str]) -> tuple[float, str, bo
     if code:
         failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         log("baked test suite failed:\n" + "\n".join(failures or output.splitlines()[-30:]))
-    return test_s, summary, code == 0
+    verdict = "FAILED" if code else "info"
+    run.info("baked test suite (uv run pytest)", f"{test_s:.1f} s", summary, verdict)
+    run.report["tests_s"], run.report["tests_summary"] = test_s, summary
+
+
+def migrate(project: Path, app_env: dict[str, str]) -> None:
+    _, output, code = run_timed(
+        ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env
+    )
+    if code:
+        sys.exit(f"alembic upgrade head failed:\n{output}")
+    log("migrated")
+
+
+def measure(
+    run: Run, project: Path, scenarios: list[Scenario], wrk: Wrk, profiler: Profiler
+) -> bool:
+    """On a fresh database: serve the app as the bake's packs want it, seed it, and run those of
+    *scenarios* the bake has the packs for. Whether every one met its targets."""
+    args = run.args
+    packs = [PACKS[name] for name in packs_of(project, PACKS)]
+    scenarios = [s for s in scenarios if s.pack in {None, *(pack.name for pack in packs)}]
+    settings = [pair for pack in packs for pair in pack.settings(args, run.work, run.report)]
+    flags = UVICORN_FLAGS + [flag for pack in packs for flag in pack.uvicorn_flags]
+    start = partial(run.start, uvicorn=project / ".venv" / "bin" / "uvicorn", flags=flags)
+    with fresh_database(args.pg_url) as db_url:
+        app_env = app_environment(
+            run.env,
+            db_url,
+            auth_rate_limit=args.auth_rate_limit,
+            extra=[*args.app_env, *settings],
+        )
+        migrate(project, app_env)
+        app = start("app", APP_ARGS, cwd=project, env=app_env, probe_path="/health")
+        seeded = Seed(*seed(app))
+        log(f"seeded: item {seeded.item_id}")
+        bench = Bench(
+            args=args,
+            wrk=wrk,
+            profiler=profiler,
+            app=app,
+            seed=seeded,
+            env=run.env,
+            database_url=db_url,
+            app_env=app_env,
+            start=start,
+            project=project,
+            ws_clients=WsClients(project / ".venv" / "bin" / "python", args.ws_clients),
+            work=run.work,
+            rows=run.rows,
+            report=run.report,
+        )
+        results = [scenario(bench) for scenario in scenarios]
+    return all(results)
 
 
 def print_report(args: argparse.Namespace, rows: list[Row], report: dict[str, Any]) -> None:
@@ -189,125 +318,25 @@ def main() -> int:
     check_machine()
     wrk_binary = ensure_wrk()
     raise_fd_limit(args.ws_clients + 1024)  # the servers inherit it
-    only = [key for key in SCENARIOS if key in {p.strip() for p in args.only.split(",")}]
-    env = base_env()
-    rows: list[Row] = []
-    report: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    work = Path(tempfile.mkdtemp(prefix="bench-"))
-    if args.server_logs:
-        args.server_logs.mkdir(parents=True, exist_ok=True)
-    profile_dir = None
-    if args.py_spy:
-        profile_dir = (args.profile_dir or Path.cwd()).resolve()
-        profile_dir.mkdir(parents=True, exist_ok=True)
-    servers: list[Server] = []
-    missed = False
+    scenarios = chosen_scenarios(args.only)
+    run = Run(args, base_env(), Path(tempfile.mkdtemp(prefix="bench-")))
+    profiler = profiler_for(args)
+    met = True
     try:
-        if args.project:
-            project = args.project.resolve()
-        else:
-            project, bake_s = bake_default(work / "bake", env, args.answers)
-            rows.append(
-                Row("bake (cookiecutter --no-input)", f"{bake_s:.2f} s", "", "", "", "info")
-            )
-            report["bake_s"] = bake_s
-        sync_s, output, code = run_timed(["uv", "sync", "--locked"], cwd=project, env=env)
-        if code:
-            sys.exit(f"uv sync --locked failed:\n{output}")
-        log(f"uv sync --locked in {sync_s:.2f} s")
-        rows.append(Row("uv sync --locked (warm uv cache)", f"{sync_s:.2f} s", "", "", "", "info"))
-        report["sync_s"] = sync_s
+        project = args.project.resolve() if args.project else bake(run)
+        sync(run, project)
         if not args.skip_tests:
-            test_s, summary, passed = time_baked_tests(project, env)
-            verdict = "info" if passed else "FAILED"
-            rows.append(
-                Row("baked test suite (uv run pytest)", f"{test_s:.1f} s", summary, "", "", verdict)
-            )
-            report["tests_s"], report["tests_summary"] = test_s, summary
-        uvicorn = project / ".venv" / "bin" / "uvicorn"
-        report["versions"] = versions(project / ".venv" / "bin" / "python")
-        report["cpu"] = cpu_model()
-        if not only:
-            print_report(args, rows, report)
-            return 0
-
-        packs = packs_of(project)
-        only = [key for key in only if getattr(SCENARIOS[key], "pack", None) in {None, *packs}]
-        with fresh_database(args.pg_url) as db_url:
-            extra = list(args.app_env)
-            if "redis" in packs:
-                prefix = f"bench-{secrets.token_hex(4)}:"
-                extra += [("REDIS_URL", args.redis_url), ("REDIS_KEY_PREFIX", prefix)]
-                report["redis"] = {"url": args.redis_url, "prefix": prefix}
-            if "realtime" in packs:  # the clients all sign in as the benchmark user
-                extra += [("WS_MAX_CONNECTIONS_PER_USER", str(args.ws_clients))]
-            if "files" in packs:  # on the run's disk, and large enough for the largest upload
-                largest = max(args.files_mb, args.files_rss_mb) + 100
-                extra += [("FILES_LOCAL_DIR", str(work / "files"))]
-                extra += [("MAX_UPLOAD_BYTES", str(largest * 1_000_000))]
-            flags = UVICORN_FLAGS + (WS_FLAGS if "realtime" in packs else [])
-            app_env = app_environment(
-                env, db_url, auth_rate_limit=args.auth_rate_limit, extra=extra
-            )
-            _, output, code = run_timed(
-                ["uv", "run", "alembic", "upgrade", "head"], cwd=project, env=app_env
-            )
-            if code:
-                sys.exit(f"alembic upgrade head failed:\n{output}")
-            log("migrated")
-
-            def start(name: str, app_args: list[str], **kwargs: Any) -> Server:
-                server = start_server(
-                    name,
-                    app_args,
-                    uvicorn=uvicorn,
-                    work=work,
-                    server_logs=args.server_logs,
-                    flags=flags,
-                    **kwargs,
-                )
-                servers.append(server)
-                return server
-
-            app = start(
-                "app",
-                ["--factory", f"{PACKAGE}.main:create_app"],
-                cwd=project,
-                env=app_env,
-                probe_path="/health",
-            )
-            seeded = Seed(*seed(app))
-            log(f"seeded: item {seeded.item_id}")
-            bench = Bench(
-                args=args,
-                wrk=Wrk(wrk_binary, work),
-                profiler=Profiler(args.py_spy, profile_dir),
-                app=app,
-                seed=seeded,
-                env=env,
-                database_url=db_url,
-                app_env=app_env,
-                start=start,
-                project=project,
-                ws_clients=WsClients(project / ".venv" / "bin" / "python", args.ws_clients),
-                work=work,
-                rows=rows,
-                report=report,
-            )
-            for key in only:
-                missed |= not SCENARIOS[key](bench)
+            time_baked_tests(run, project)
+        run.report["versions"] = versions(project / ".venv" / "bin" / "python")
+        run.report["cpu"] = cpu_model()
+        if scenarios:
+            met = measure(run, project, scenarios, Wrk(wrk_binary, run.work), profiler)
     finally:
-        for server in servers:
-            server.stop()
-        if args.keep or args.project:
-            log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-
-    print_report(args, rows, report)
+        run.clean_up()
+    print_report(args, run.rows, run.report)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
-    return 1 if (missed and args.strict) else 0
+        args.json.write_text(json.dumps(run.report, indent=2))
+    return 1 if (not met and args.strict) else 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 A scenario gets a ``Bench``: the seeded app server, wrk, the options and where to write its
 rows. A comparison (the app against a baseline server on one request) is a ``Comparison``; a
-scenario of another shape is a function. A pack adds its scenario to ``SCENARIOS``; ``run.py
---only`` takes their keys.
+scenario of another shape is a class of its own with the same ``key``, ``pack`` and call. A pack
+adds its scenarios to ``SCENARIOS`` (``run.py --only`` takes their keys) and how the app is
+served with it to ``PACKS``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import shutil
 import statistics
 import time
@@ -18,13 +20,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from harness import (
     ADMIN_EMAIL,
+    APP_ARGS,
     BENCH_DIR,
     MB,
-    PACKAGE,
+    WS_FLAGS,
     BroadcastResult,
     Curl,
     Profiler,
@@ -33,6 +36,7 @@ from harness import (
     Server,
     TransferResult,
     Wrk,
+    WrkResult,
     WsClients,
     cpu_ratio,
     create_admin,
@@ -236,32 +240,52 @@ HEALTH_WS_OPEN = replace(
 )
 
 
-def health_traced(bench: Bench) -> bool:
-    """/health with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), against bare FastAPI tracing the
-    same way (bench/baseline_traced.py): a second app, both exporting to one local sink."""
-    with otlp_sink() as sink:
-        tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.url}
-        app = bench.start(
-            "app-traced",
-            ["--factory", f"{PACKAGE}.main:create_app"],
-            cwd=bench.project,
-            env={**bench.app_env, **tracing},
-            probe_path="/health",
-        )
-        comparison = replace(
-            HEALTH,
-            key="health-traced",
-            figure="/health, tracing on, vs bare FastAPI tracing too (req/s)",
-            baseline="baseline_traced:app",
-            baseline_env=lambda bench: {**bench.env, **tracing},
-        )
-        try:
-            ok = comparison(replace(bench, app=app))
-        finally:
-            app.stop()
-    log(f"OTLP sink: {sink.exports:,} exports, {sink.bytes / MB:,.1f} MB of spans")
-    bench.report["health-traced"]["sink"] = {"exports": sink.exports, "bytes": sink.bytes}
-    return ok
+@dataclass(frozen=True)
+class Traced:
+    """A comparison with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT) on both sides: a second app,
+    against its baseline tracing the same way, both exporting to one local sink."""
+
+    comparison: Comparison
+
+    @property
+    def key(self) -> str:
+        return self.comparison.key
+
+    @property
+    def pack(self) -> str | None:
+        return self.comparison.pack
+
+    def __call__(self, bench: Bench) -> bool:
+        with otlp_sink() as sink:
+            tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.url}
+            app = bench.start(
+                "app-traced",
+                APP_ARGS,
+                cwd=bench.project,
+                env={**bench.app_env, **tracing},
+                probe_path="/health",
+            )
+            baseline_env = self.comparison.baseline_env
+            comparison = replace(
+                self.comparison, baseline_env=lambda bench: {**baseline_env(bench), **tracing}
+            )
+            try:
+                ok = comparison(replace(bench, app=app))
+            finally:
+                app.stop()
+        log(f"OTLP sink: {sink.exports:,} exports, {sink.bytes / MB:,.1f} MB of spans")
+        bench.report[self.key]["sink"] = {"exports": sink.exports, "bytes": sink.bytes}
+        return ok
+
+
+HEALTH_TRACED = Traced(
+    replace(
+        HEALTH,
+        key="health-traced",
+        figure="/health, tracing on, vs bare FastAPI tracing too (req/s)",
+        baseline="baseline_traced:app",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -368,62 +392,81 @@ def _rate_spread(results: list[BroadcastResult]) -> str:
 WS_BROADCAST = Broadcast(key="ws-broadcast")
 
 
-def login_flood(bench: Bench) -> bool:
-    """/health latency while logins (each an argon2 hash) flood the same worker."""
-    args, wrk, app = bench.args, bench.wrk, bench.app
-    health_script = wrk.script("health-probe", "")
-    login_script = wrk.script(
-        "login",
-        'wrk.method = "POST"\n'
-        f'wrk.body = "{login_form()}"\n'
-        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n',
-    )
-    probe = {"connections": args.probe_connections, "seconds": args.duration}
-    url = app.base + "/health"
-    wrk.run("warm-up", url, health_script, connections=args.probe_connections, seconds=args.warmup)
-    quiet = wrk.run("quiet", url, health_script, timeout_s=60, **probe)
-    log(f"/health alone ({args.probe_connections} connections): {quiet.brief()}")
-    flood_proc = wrk.start(
-        app.base + "/api/v1/auth/login",
-        login_script,
-        connections=args.flood_connections,
-        seconds=args.warmup + args.duration + 3,
-        timeout_s=60,
-    )
-    time.sleep(args.warmup)
-    with bench.profiler.record(app, "flood-app", args.duration):
-        flooded = wrk.run("flooded", url, health_script, timeout_s=60, **probe)
-    flood_out, _ = flood_proc.communicate()
-    logins = Wrk.parse("logins", flood_out)
-    log(f"/health during login flood: {flooded.brief()}")
-    log(f"logins: {logins.brief()}")
-    p99_ms = flooded.p99_us / 1000
-    ok = p99_ms < FLOOD_P99_TARGET_MS and not flooded.errors
-    bench.rows.append(
-        Row(
-            f"/health p99 during login flood ({args.flood_connections} conns)",
-            f"p99 {p99_ms:.1f} ms (p50 {flooded.p50_us / 1000:.2f}, max "
-            f"{flooded.max_us / 1000:.0f} ms, {flooded.rps:,.0f} req/s)",
-            f"quiet p99 {quiet.p99_us / 1000:.2f} ms",
-            "",
-            f"< {FLOOD_P99_TARGET_MS:.0f} ms",
-            "PASS" if ok else "MISS",
+@dataclass(frozen=True)
+class LoginFlood:
+    """/health latency while logins (each an argon2 hash) flood the same worker: one wrk
+    floods /api/v1/auth/login, a second probes /health, first alone, then during the flood."""
+
+    key: str
+    pack: str | None = None
+
+    def __call__(self, bench: Bench) -> bool:
+        args, wrk, app = bench.args, bench.wrk, bench.app
+        health_script = wrk.script("health-probe", "")
+        login_script = wrk.script(
+            "login",
+            'wrk.method = "POST"\n'
+            f'wrk.body = "{login_form()}"\n'
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n',
         )
-    )
-    bench.rows.append(
-        Row(
-            "logins served during the flood",
-            f"{logins.rps:,.1f} logins/s, p50 {logins.p50_us / 1000:.0f} ms, "
-            f"p99 {logins.p99_us / 1000:.0f} ms"
-            + (f", errors {logins.errors}" if logins.errors else ""),
-            "",
-            "",
-            "",
-            "info",
+        probe = {"connections": args.probe_connections, "seconds": args.duration}
+        url = app.base + "/health"
+        wrk.run(
+            "warm-up", url, health_script, connections=args.probe_connections, seconds=args.warmup
         )
-    )
-    bench.report["flood"] = {"quiet": vars(quiet), "flooded": vars(flooded), "logins": vars(logins)}
-    return ok
+        quiet = wrk.run("quiet", url, health_script, timeout_s=60, **probe)
+        log(f"/health alone ({args.probe_connections} connections): {quiet.brief()}")
+        flood_proc = wrk.start(
+            app.base + "/api/v1/auth/login",
+            login_script,
+            connections=args.flood_connections,
+            seconds=args.warmup + args.duration + 3,
+            timeout_s=60,
+        )
+        time.sleep(args.warmup)
+        with bench.profiler.record(app, "flood-app", args.duration):
+            flooded = wrk.run("flooded", url, health_script, timeout_s=60, **probe)
+        flood_out, _ = flood_proc.communicate()
+        logins = Wrk.parse("logins", flood_out)
+        log(f"/health during login flood: {flooded.brief()}")
+        log(f"logins: {logins.brief()}")
+        return self.report(bench, quiet, flooded, logins)
+
+    def report(self, bench: Bench, quiet: WrkResult, flooded: WrkResult, logins: WrkResult) -> bool:
+        p99_ms = flooded.p99_us / 1000
+        ok = p99_ms < FLOOD_P99_TARGET_MS and not flooded.errors
+        bench.rows.append(
+            Row(
+                f"/health p99 during login flood ({bench.args.flood_connections} conns)",
+                f"p99 {p99_ms:.1f} ms (p50 {flooded.p50_us / 1000:.2f}, max "
+                f"{flooded.max_us / 1000:.0f} ms, {flooded.rps:,.0f} req/s)",
+                f"quiet p99 {quiet.p99_us / 1000:.2f} ms",
+                "",
+                f"< {FLOOD_P99_TARGET_MS:.0f} ms",
+                "PASS" if ok else "MISS",
+            )
+        )
+        bench.rows.append(
+            Row(
+                "logins served during the flood",
+                f"{logins.rps:,.1f} logins/s, p50 {logins.p50_us / 1000:.0f} ms, "
+                f"p99 {logins.p99_us / 1000:.0f} ms"
+                + (f", errors {logins.errors}" if logins.errors else ""),
+                "",
+                "",
+                "",
+                "info",
+            )
+        )
+        bench.report[self.key] = {
+            "quiet": vars(quiet),
+            "flooded": vars(flooded),
+            "logins": vars(logins),
+        }
+        return ok
+
+
+LOGIN_FLOOD = LoginFlood(key="flood")
 
 
 @dataclass(frozen=True)
@@ -458,7 +501,7 @@ class FileEndpoints:
         self, curl: Curl, label: str, path: Path, downloads: int = 1
     ) -> tuple[TransferResult, TransferResult]:
         """Upload *path*, download what was stored *downloads* times (the total counts: one
-        download from the page cache can take a few tens of milliseconds), remove it."""
+        download from the page cache is over too soon to time alone), remove it."""
         up = self.upload(curl, label, path)
         url = self.server.base + self.download_path(up.answer)
         results = []
@@ -605,14 +648,81 @@ class FileTransfers:
 FILES = FileTransfers(key="files")
 
 
+class Scenario(Protocol):
+    """What ``SCENARIOS`` holds: a key for ``--only``, the pack it needs (``None``: any bake),
+    and a call that measures, appends its rows and says whether its targets were met."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def pack(self) -> str | None: ...
+
+    def __call__(self, bench: Bench) -> bool: ...
+
+
 # In the order they run; ``--only`` picks by key.
-SCENARIOS: dict[str, Callable[[Bench], bool]] = {
-    HEALTH.key: HEALTH,
-    "health-traced": health_traced,
-    HEALTH_WS_OPEN.key: HEALTH_WS_OPEN,
-    ITEMS.key: ITEMS,
-    CACHED_ITEMS.key: CACHED_ITEMS,
-    "flood": login_flood,
-    WS_BROADCAST.key: WS_BROADCAST,
-    FILES.key: FILES,
+SCENARIOS: dict[str, Scenario] = {
+    scenario.key: scenario
+    for scenario in (
+        HEALTH,
+        HEALTH_TRACED,
+        HEALTH_WS_OPEN,
+        ITEMS,
+        CACHED_ITEMS,
+        LOGIN_FLOOD,
+        WS_BROADCAST,
+        FILES,
+    )
+}
+
+
+# A pack's settings for the app, from the options and the run's directory; what the JSON report
+# needs to explain the run (the Redis key prefix), it notes in the report.
+PackSettings = Callable[[argparse.Namespace, Path, dict[str, Any]], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Pack:
+    """An add-on pack, as the benchmark serves a bake that has it: the app's settings, and
+    uvicorn flags for every server (baselines included). ``name`` is the pack's folder in the
+    package, and what a scenario's ``pack`` names."""
+
+    name: str
+    settings: PackSettings = lambda *_: []
+    uvicorn_flags: tuple[str, ...] = ()
+
+
+def _redis_settings(
+    args: argparse.Namespace, _work: Path, report: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The given Redis, under a key prefix of the run's own."""
+    prefix = f"bench-{secrets.token_hex(4)}:"
+    report["redis"] = {"url": args.redis_url, "prefix": prefix}
+    return [("REDIS_URL", args.redis_url), ("REDIS_KEY_PREFIX", prefix)]
+
+
+def _realtime_settings(
+    args: argparse.Namespace, _work: Path, _report: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The WebSocket clients all sign in as the benchmark user."""
+    return [("WS_MAX_CONNECTIONS_PER_USER", str(args.ws_clients))]
+
+
+def _files_settings(
+    args: argparse.Namespace, work: Path, _report: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Stored on the run's disk, and a size cap above the largest upload."""
+    largest = max(args.files_mb, args.files_rss_mb) + 100
+    return [("FILES_LOCAL_DIR", str(work / "files")), ("MAX_UPLOAD_BYTES", str(largest * MB))]
+
+
+# By name, in the order their settings are given to the app.
+PACKS: dict[str, Pack] = {
+    pack.name: pack
+    for pack in (
+        Pack("redis", _redis_settings),
+        Pack("realtime", _realtime_settings, tuple(WS_FLAGS)),
+        Pack("files", _files_settings),
+    )
 }

@@ -5,7 +5,7 @@ noise, split into what each delivery costs and what each message costs.
     uv run python bench/ws_instructions.py --project BAKE      # a bake with use_websockets=yes
     uv run python bench/ws_instructions.py --project BAKE --clients 100 300 --at 1000
 
-``run.py``'s broadcast ratio moved from 0.66 to 0.99 between runs on a shared machine. This
+``run.py``'s broadcast ratio moves a lot between runs on a shared machine. This
 script serves each side as ``run.py`` does (the same uvicorn flags, the app's settings and its
 PostgreSQL bus, or with ``--database sqlite`` the in-process one), but under ``valgrind
 --tool=callgrind``; connects clients (bench/ws_clients.py, not counted) and publishes a burst
@@ -24,7 +24,7 @@ Work the clock drives is kept out: uvicorn's pings are off on both sides
 (``--ws-ping-interval 0``), the app's heartbeat is an hour, and the smaller run keeps its
 clients connected as long as the bigger run did, so that what remains (the hub's
 sweep four times a second, the PostgreSQL bus's heartbeat every second) runs as long in both:
-callgrind slows the server about fifty times, and the bigger burst lasts seconds longer. Hash
+callgrind slows the server many times over, and the bigger burst lasts seconds longer. Hash
 randomisation is off and no ``.pyc`` file is written, as in instructions.py. Not counted: the
 kernel (each delivery's socket write, the same on both sides), cache misses and the clients'
 side.
