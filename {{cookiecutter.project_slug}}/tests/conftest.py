@@ -1,6 +1,5 @@
 """Hooks of every test process. The fixtures live in tests/fixtures.py (and the packs' in their
-plugin modules): each process that runs tests loads them; the one that only hands tests out to
-pytest-xdist's workers does not, so it starts them without first importing the app."""
+plugin modules), loaded by each process that collects tests (below)."""
 
 import gc
 import os
@@ -8,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# The plugin modules of fixtures, loaded by each process that runs tests (below).
+# The plugin modules of fixtures, loaded by each process that collects tests (below).
 FIXTURE_PLUGINS = [
     "tests.fixtures",
 {%- if cookiecutter.use_redis %}
@@ -32,15 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-@pytest.hookimpl(trylast=True)  # after pytest-cov's: coverage sees the app's import
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Load the fixtures, unless this process only hands tests out to pytest-xdist's workers
-    (its "dsession" plugin): it collects none, and importing the app would only hold up the
-    workers' start."""
-    plugins = session.config.pluginmanager
-    if not plugins.has_plugin("dsession"):
-        for name in FIXTURE_PLUGINS:
-            plugins.import_plugin(name)
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Load the fixtures when this process starts collecting (the first collector under tests/
+    loads them; later ones find them loaded): only a process that collects needs them.
+    pytest-xdist's controller, which hands the tests out to its workers, collects none, so it
+    starts them without importing the app."""
+    plugins = collector.config.pluginmanager
+    for name in FIXTURE_PLUGINS:
+        plugins.import_plugin(name)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
