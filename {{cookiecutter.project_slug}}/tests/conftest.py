@@ -69,10 +69,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"error paths: {errors} of {tests} tests ({errors / tests:.1%}; at least 40 %)"
         )
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Spare the exit the collector's last passes: they would walk everything the run built to
-    free memory the exit frees anyway."""
-    gc.freeze()
