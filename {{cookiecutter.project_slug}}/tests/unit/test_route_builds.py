@@ -19,7 +19,7 @@ async def refuse_as_a_teapot() -> Principal:
 def test_the_suite_builds_each_route_once() -> None:
     """Fails when the patch is not in place: after a FastAPI upgrade that renamed the private
     route building it relies on (then every test builds every route again), or without the call
-    in conftest.py. It only looks: installing it here would hide the missing call."""
+    in tests/fixtures.py. It only looks: installing it here would hide the missing call."""
     assert getattr(routing._EffectiveRouteContext.from_api_route, "keeps_built_routes", False)
 
 

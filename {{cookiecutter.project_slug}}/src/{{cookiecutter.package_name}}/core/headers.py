@@ -16,46 +16,44 @@ VARY_ORIGIN: Header = (b"vary", b"Origin")
 CONNECTION_CLOSE: Header = (b"connection", b"close")
 
 
-class SecurityHeaders:
-    """OWASP's REST Security Cheat Sheet: these on every API response (with Cache-Control and,
-    over HTTPS, HSTS); the referrer and opener policies act on documents and on the redirects
-    that lead to them, so on HTML and redirects only."""
+# OWASP's REST Security Cheat Sheet: these on every API response (with Cache-Control and, over
+# HTTPS, HSTS); the referrer and opener policies act on documents and on the redirects that lead
+# to them, so on HTML and redirects only.
+_EVERY: tuple[Header, ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+)
+_DOCUMENT: tuple[Header, ...] = (
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+API_HEADERS = (*_EVERY, (b"content-security-policy", API_CSP.encode()))
+HTML_HEADERS = (*API_HEADERS, *_DOCUMENT)
+DOCS_HEADERS = (*_EVERY, *_DOCUMENT)
 
-    def __init__(self) -> None:
-        every: list[Header] = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-        ]
-        document: list[Header] = [
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
-        self.api = [*every, (b"content-security-policy", API_CSP.encode())]
-        self.html = [*self.api, *document]
-        self.docs = [*every, *document]
 
-    def secured(self, headers: Iterable[Header], path: str, vary_origin: bool) -> list[Header]:
-        """The response's headers with the security headers its kind calls for, and
-        ``Cache-Control: no-store`` unless it has its own; with *vary_origin*, ``Vary: Origin``
-        on a response that caches may store (a no-store one is never stored)."""
-        secured = list(headers)
-        cache_control = document = False
-        for name, value in secured:
-            if name == b"cache-control":
-                cache_control = True
-            elif name == b"content-type":
-                document = document or value.startswith(b"text/html")
-            elif name == b"location":  # a redirect's Referrer-Policy applies to where it leads
-                document = True
-        if not cache_control:
-            secured.append(NO_STORE)
-        elif vary_origin:
-            secured.append(VARY_ORIGIN)
-        if not document:
-            secured += self.api
-        else:
-            secured += self.docs if path in DOCS_PATHS else self.html
-        return secured
+def secured(headers: Iterable[Header], path: str, vary_origin: bool) -> list[Header]:
+    """The response's headers with the security headers its kind calls for, and
+    ``Cache-Control: no-store`` unless it has its own; with *vary_origin*, ``Vary: Origin`` on a
+    response that caches may store (a no-store one is never stored)."""
+    response_headers = list(headers)
+    cache_control = document = False
+    for name, value in response_headers:
+        if name == b"cache-control":
+            cache_control = True
+        elif name == b"content-type":
+            document = document or value.startswith(b"text/html")
+        elif name == b"location":  # a redirect's Referrer-Policy applies to where it leads
+            document = True
+    if not cache_control:
+        response_headers.append(NO_STORE)
+    elif vary_origin:
+        response_headers.append(VARY_ORIGIN)
+    if not document:
+        response_headers += API_HEADERS
+    else:
+        response_headers += DOCS_HEADERS if path in DOCS_PATHS else HTML_HEADERS
+    return response_headers
 
 
 def edge_headers(headers: Sequence[Header]) -> tuple[_Value, _Value, _Value, _Value, _Value, int]:

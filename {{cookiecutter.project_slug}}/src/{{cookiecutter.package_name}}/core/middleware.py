@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access_log import AccessLog
 from .errors import error_response, internal_error_response
-from .headers import CONNECTION_CLOSE, HSTS_HEADER, SecurityHeaders, edge_headers
+from .headers import CONNECTION_CLOSE, HSTS_HEADER, edge_headers, secured
 from .hosts import AllowedHosts
 from .logging import request_id_var
 from .metrics import RequestMetrics
@@ -107,7 +107,6 @@ class EdgeMiddleware:
                 allow_headers=CORS_REQUEST_HEADERS,
                 expose_headers=CORS_EXPOSED_HEADERS,
             )
-        self.security_headers = SecurityHeaders()
         # RFC 6797 7.2: never over plain HTTP. Behind a TLS proxy, uvicorn takes the scheme from
         # X-Forwarded-Proto when the proxy is listed in FORWARDED_ALLOW_IPS.
         self.hsts = hsts
@@ -147,9 +146,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                headers = self.security_headers.secured(
-                    message.get("headers") or (), scope["path"], vary_origin
-                )
+                headers = secured(message.get("headers") or (), scope["path"], vary_origin)
                 headers += own_headers
                 if body is not None and not body.complete and http1:
                     headers.append(CONNECTION_CLOSE)  # HTTP/2 ends just the stream, by itself
