@@ -4,10 +4,11 @@ from collections.abc import Callable
 from importlib.util import find_spec
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.features.health.router import READINESS_CHECKS
+from {{ cookiecutter.package_name }}.features.health.router import READINESS_CHECKS, HealthStatus
 
 from ..support import assert_envelope, serve
 
@@ -22,7 +23,15 @@ async def test_health_is_ok(client: AsyncClient) -> None:
     response = await client.get("/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.headers["content-type"] == "application/json"
+    assert HealthStatus.model_validate_json(response.content) == HealthStatus()
+
+
+def test_health_documents_the_answer_it_encodes_once(app: FastAPI) -> None:
+    ok = app.openapi()["paths"]["/health"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HealthStatus"
+    }
 
 
 async def test_ready_checks_the_database_and_each_packs_dependencies(client: AsyncClient) -> None:
