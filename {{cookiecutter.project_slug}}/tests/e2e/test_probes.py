@@ -8,7 +8,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.features.health.router import READINESS_CHECKS, HealthStatus
+from {{ cookiecutter.package_name }}.features.health.router import (
+    READINESS_CHECKS,
+    HealthStatus,
+)
 
 from ..support import assert_envelope, serve
 
