@@ -46,120 +46,150 @@ def is_error_code(value: object) -> bool:
     )
 
 
+type Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
 class ErrorPathAudit:
     """The test modules under *root*: the functions and constants they define, and which of the
-    tests marked as error paths earn the marker."""
+    tests marked as error paths earn the marker.
+
+    Most test files are the same text in every variant, so their trees are shared (``_parsed``)
+    and what is worked out from one tree or function alone is kept with it: the audit of a
+    second variant reads only the files that differ."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.modules = {path: _parsed(path.read_text()) for path in sorted(root.rglob("*.py"))}
-        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-        self.error_constants: set[str] = {"INVALID_SETTINGS_EXIT_CODE"}
+        self.functions: dict[str, list[Function]] = {}
+        constants = {"INVALID_SETTINGS_EXIT_CODE"}
         for tree in self.modules.values():
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    self.functions.setdefault(node.name, []).append(node)
-            for statement in tree.body:
-                if (
-                    isinstance(statement, ast.Assign)
-                    and isinstance(statement.value, ast.Constant)
-                    and is_error_code(statement.value.value)
-                ):
-                    self.error_constants.update(
-                        target.id for target in statement.targets if isinstance(target, ast.Name)
-                    )
+            functions, error_constants = _defined(tree)
+            for function in functions:
+                self.functions.setdefault(function.name, []).append(function)
+            constants |= error_constants
+        self.error_constants = frozenset(constants)
         self._earning = self._helpers_that_earn()
 
-    def marked_tests(self) -> Iterator[tuple[Path, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    def marked_tests(self) -> Iterator[tuple[Path, Function]]:
         for path, tree in self.modules.items():
-            if not path.name.startswith("test_"):
-                continue
-            module_marked = any(
-                isinstance(statement, ast.Assign)
-                and any(getattr(target, "id", None) == "pytestmark" for target in statement.targets)
-                and MARKER in ast.unparse(statement.value)
-                for statement in tree.body
-            )
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
-                    node.name.startswith("test_")
-                    and (
-                        module_marked or any(MARKER in ast.unparse(d) for d in node.decorator_list)
-                    )
-                ):
-                    yield path, node
+            if path.name.startswith("test_"):
+                yield from ((path, test) for test in _marked(tree))
 
     def unearned(self) -> list[str]:
         """``path::test`` of every marked test that earns its marker in none of the ways above."""
         return [
             f"{path.relative_to(self.root)}::{test.name}"
             for path, test in self.marked_tests()
-            if not (self._earns(test) or self._calls(test) & self._earning)
+            if not (_earns(test, self.error_constants) or _calls(test) & self._earning)
         ]
 
-    def _earns(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        if FAULT_TEXT.search(ast.unparse(function)):
-            return True
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assert) and self._names_an_error(node.test):
-                return True
-            if isinstance(node, ast.Call):
-                called = _name(node.func)
-                if called == "raises" or called in FAULTS:
-                    return True
-                if called.startswith(("assert", "expect")) and any(
-                    self._names_an_error(argument) for argument in node.args
-                ):
-                    return True
-            if (
-                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                and node is not function
-                and any(isinstance(inner, ast.Raise) for inner in ast.walk(node))
-            ):
-                return True  # a stand-in that raises
-        return False
-
-    def _names_an_error(self, expression: ast.expr) -> bool:
-        for node in ast.walk(expression):
-            if isinstance(node, ast.Constant) and (
-                is_error_code(node.value)
-                or node.value == "error"
-                or ERROR_STATUS_TEXT.match(str(node.value))
-            ):
-                return True  # a status or close code (or its text), the envelope's "error"
-            if isinstance(node, ast.Name) and node.id in self.error_constants:
-                return True
-            if isinstance(node, ast.Attribute):
-                owner = ast.unparse(node.value)
-                if owner == "HTTPStatus" and is_error_code(HTTPStatus[node.attr].value):
-                    return True
-                if owner == "status" and re.fullmatch(
-                    r"(HTTP_[45]\d\d|WS_1(00[1-9]|01\d))_\w+", node.attr
-                ):
-                    return True
-        text = ast.unparse(expression)
-        return bool(EXCEPTION_NAME.search(text) or NON_ZERO_EXIT.search(text))
-
-    def _calls(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-        return {_name(node.func) for node in ast.walk(function) if isinstance(node, ast.Call)}
-
     def _helpers_that_earn(self) -> set[str]:
+        helpers = {
+            name: functions
+            for name, functions in self.functions.items()
+            if not name.startswith("test_")
+        }
         earning = {
             name
-            for name, functions in self.functions.items()
-            if not name.startswith("test_") and any(self._earns(f) for f in functions)
+            for name, functions in helpers.items()
+            if any(_earns(f, self.error_constants) for f in functions)
         }
         while True:  # a helper that calls one that earns earns too
             more = {
                 name
-                for name, functions in self.functions.items()
-                if name not in earning
-                and not name.startswith("test_")
-                and any(self._calls(f) & earning for f in functions)
+                for name, functions in helpers.items()
+                if name not in earning and any(_calls(f) & earning for f in functions)
             }
             if not more:
                 return earning
             earning |= more
+
+
+@functools.cache
+def _defined(tree: ast.Module) -> tuple[tuple[Function, ...], frozenset[str]]:
+    """The functions a module defines, nested ones included, and its module constants bound to
+    an error code."""
+    functions = tuple(
+        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+    constants = frozenset(
+        target.id
+        for statement in tree.body
+        if isinstance(statement, ast.Assign)
+        and isinstance(statement.value, ast.Constant)
+        and is_error_code(statement.value.value)
+        for target in statement.targets
+        if isinstance(target, ast.Name)
+    )
+    return functions, constants
+
+
+@functools.cache
+def _marked(tree: ast.Module) -> tuple[Function, ...]:
+    """The module's tests that carry the marker, on themselves or through ``pytestmark``."""
+    module_marked = any(
+        isinstance(statement, ast.Assign)
+        and any(getattr(target, "id", None) == "pytestmark" for target in statement.targets)
+        and MARKER in ast.unparse(statement.value)
+        for statement in tree.body
+    )
+    return tuple(
+        function
+        for function in _defined(tree)[0]
+        if function.name.startswith("test_")
+        and (module_marked or any(MARKER in ast.unparse(d) for d in function.decorator_list))
+    )
+
+
+@functools.cache
+def _earns(function: Function, error_constants: frozenset[str]) -> bool:
+    if FAULT_TEXT.search(ast.unparse(function)):
+        return True
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assert) and _names_an_error(node.test, error_constants):
+            return True
+        if isinstance(node, ast.Call):
+            called = _name(node.func)
+            if called == "raises" or called in FAULTS:
+                return True
+            if called.startswith(("assert", "expect")) and any(
+                _names_an_error(argument, error_constants) for argument in node.args
+            ):
+                return True
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node is not function
+            and any(isinstance(inner, ast.Raise) for inner in ast.walk(node))
+        ):
+            return True  # a stand-in that raises
+    return False
+
+
+def _names_an_error(expression: ast.expr, error_constants: frozenset[str]) -> bool:
+    for node in ast.walk(expression):
+        if isinstance(node, ast.Constant) and (
+            is_error_code(node.value)
+            or node.value == "error"
+            or ERROR_STATUS_TEXT.match(str(node.value))
+        ):
+            return True  # a status or close code (or its text), the envelope's "error"
+        if isinstance(node, ast.Name) and node.id in error_constants:
+            return True
+        if isinstance(node, ast.Attribute):
+            owner = ast.unparse(node.value)
+            if owner == "HTTPStatus" and is_error_code(HTTPStatus[node.attr].value):
+                return True
+            if owner == "status" and re.fullmatch(
+                r"(HTTP_[45]\d\d|WS_1(00[1-9]|01\d))_\w+", node.attr
+            ):
+                return True
+    text = ast.unparse(expression)
+    return bool(EXCEPTION_NAME.search(text) or NON_ZERO_EXIT.search(text))
+
+
+@functools.cache
+def _calls(function: Function) -> frozenset[str]:
+    return frozenset(_name(node.func) for node in ast.walk(function) if isinstance(node, ast.Call))
 
 
 @functools.cache
