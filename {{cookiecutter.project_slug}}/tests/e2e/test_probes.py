@@ -8,10 +8,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.features.health.router import (
-    READINESS_CHECKS,
-    HealthStatus,
-)
+from {{ cookiecutter.package_name }}.features.health.router import READINESS_CHECKS
 
 from ..support import assert_envelope, serve
 
@@ -27,10 +24,12 @@ async def test_health_is_ok(client: AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert HealthStatus.model_validate_json(response.content) == HealthStatus()
+    assert response.json() == {"status": "ok"}
 
 
 def test_health_documents_the_answer_it_encodes_once(app: FastAPI) -> None:
+    """The route returns a ready Response, which FastAPI does not check against a model: the
+    document must still name the model the answer is."""
     ok = app.openapi()["paths"]["/health"]["get"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/HealthStatus"
