@@ -1,13 +1,16 @@
-"""Which session a request gets: GET and HEAD read without a transaction and cannot write."""
+"""Which session a request gets: GET and HEAD read without a transaction and cannot write; a
+cached caller is authenticated without one."""
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import cast
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from {{ cookiecutter.package_name }}.config import Settings
@@ -18,7 +21,10 @@ from {{ cookiecutter.package_name }}.core.database import (
     create_read_session_factory,
     create_session_factory,
 )
+from {{ cookiecutter.package_name }}.core.security import TokenType
 from {{ cookiecutter.package_name }}.dependencies import Resources, get_session
+from {{ cookiecutter.package_name }}.features.auth.dependencies import authenticate
+from {{ cookiecutter.package_name }}.features.auth.principals import PrincipalCache
 from {{ cookiecutter.package_name }}.features.items.models import Item
 from {{ cookiecutter.package_name }}.features.users.models import User
 
@@ -125,3 +131,39 @@ async def test_a_failed_statements_parameters_stay_out_of_its_error(
 
     assert "no_such_table" in str(failure.value)
     assert "secret@example.com" not in str(failure.value)
+
+
+class CountedSessions:
+    """A session factory that counts the sessions it opens."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self.factory = factory
+        self.opened = 0
+
+    def __call__(self) -> AsyncSession:
+        self.opened += 1
+        return self.factory()
+
+
+async def test_a_cached_caller_is_authenticated_without_opening_a_session(
+    app: FastAPI, resources: Resources, principals: PrincipalCache, user: User
+) -> None:
+    """Every authenticated request asks who the caller is: only a cache miss opens a session
+    (to read the user's row); a hit costs no session at all."""
+    token, _ = resources.token_codec.issue(user.id, TokenType.ACCESS)
+    counted = CountedSessions(resources.read_session_factory)
+    app.state.resources = replace(
+        resources, read_session_factory=cast(async_sessionmaker[AsyncSession], counted)
+    )
+    try:
+        _, first = await authenticate(app, token)  # a miss: the row is read, the caller cached
+        after_miss = counted.opened
+        claims, cached = await authenticate(app, token)
+        after_hit = counted.opened
+        principals.evict(user.id)
+        await authenticate(app, token)
+    finally:
+        app.state.resources = resources
+
+    assert (after_miss, after_hit, counted.opened) == (1, 1, 2)
+    assert (claims.subject, first, cached.id) == (user.id, cached, user.id)

@@ -78,7 +78,7 @@ async def test_an_admin_publishes_to_a_room_through_rest(
         response = await client.post(
             "/api/v1/realtime/rooms/news/messages", json={"data": {"hi": 1}}, headers=admin_headers
         )
-        assert response.status_code == 202
+        assert (response.status_code, response.headers["content-type"]) == (202, "application/json")
         message = await next_frame(member)
     assert message == response.json()
     assert (message["sender_id"], message["data"]) == (None, {"hi": 1})

@@ -14,31 +14,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection
 
 from ..core.errors import DATABASE_UNAVAILABLE, AuthenticationError
-from ..core.security import TokenClaims, TokenType
-from ..dependencies import app_resources
-from ..features.auth.dependencies import auth_service_for
+from ..core.security import TokenClaims
+from ..features.auth.dependencies import authenticate
 from .frames import CloseCode
 
 BEARER = "bearer"
 Refusal = tuple[CloseCode, str]
 
 
-async def authenticate(app: FastAPI, token: str) -> TokenClaims:
-    """The claims of a valid access token of an active user (as every request is checked)."""
-    resources = app_resources(app)
-    async with resources.read_session_factory() as session:
-        await auth_service_for(app, session).authenticate(token)
-    return resources.token_codec.decode(token, TokenType.ACCESS)
-
-
 async def verified(app: FastAPI, token: str) -> TokenClaims | Refusal:
-    """The token's claims, or why the connection must close."""
+    """The claims of a valid access token of an active user (as every request is checked), or
+    why the connection must close."""
     try:
-        return await authenticate(app, token)
+        claims, _ = await authenticate(app, token)
     except AuthenticationError as exc:
         return CloseCode.POLICY_VIOLATION, exc.message
     except (SQLAlchemyError, *DATABASE_UNAVAILABLE):
         return CloseCode.TRY_AGAIN_LATER, "The service is unavailable; connect again later"
+    return claims
 
 
 def origin_allowed(connection: HTTPConnection, allowed: list[str]) -> bool:

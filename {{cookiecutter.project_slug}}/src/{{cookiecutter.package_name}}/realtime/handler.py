@@ -110,7 +110,7 @@ class FrameHandler:
             return
         message = RoomMessage(
             room=frame.room, sender_id=connection.user_id, data=frame.data, sent_at=utc_now()
-        )
+        ).model_dump_json()  # written once: measured, published and delivered as it is
         limit = self.settings.ws_max_message_bytes
         if too_large(message, limit):  # its data written out again may be longer
             connection.send(

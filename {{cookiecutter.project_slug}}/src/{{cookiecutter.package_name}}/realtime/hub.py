@@ -120,7 +120,9 @@ class Hub:
 
     # Sending: through the bus, so that every process delivers to the connections it holds.
 
-    async def to_room(self, room: str, frame: Frame) -> None:
+    async def to_room(self, room: str, frame: str) -> None:
+        """Send *frame* (a frame's JSON, as ``model_dump_json`` writes it) to the room's members
+        on every process."""
         with span(self.tracer, "realtime publish", _span_attributes("publish", "room")):
             await self.bus.publish(CHANNEL, self._traced(_message(f"room {room}", frame)))
 
@@ -131,7 +133,8 @@ class Hub:
         if self._events_pending >= MAX_PENDING_EVENTS:
             logger.warning("realtime_event_dropped", reason="too many pending")
             return
-        message = _message(f"users {' '.join(map(str, user_ids))}", frame)  # receive() reads it
+        header = f"users {' '.join(map(str, user_ids))}"  # receive() reads it
+        message = _message(header, frame.model_dump_json())
         self._events_pending += 1
         self._last_event = asyncio.get_running_loop().create_task(
             self._publish_after(self._last_event, message)
@@ -249,10 +252,10 @@ def _span_attributes(operation: str, kind: str) -> dict[str, str]:
     }
 
 
-def _message(header: str, frame: Frame) -> bytes:
-    return f"{header}\n{frame.model_dump_json()}".encode()
+def _message(header: str, frame: str) -> bytes:
+    return f"{header}\n{frame}".encode()
 
 
-def too_large(frame: Frame, limit: int) -> bool:
-    """Whether *frame* written out is over *limit* bytes (a PostgreSQL bus takes 8 KB at most)."""
-    return len(frame.model_dump_json().encode()) > limit
+def too_large(frame: str, limit: int) -> bool:
+    """Whether *frame* (its JSON) is over *limit* bytes (a PostgreSQL bus takes 8 KB at most)."""
+    return len(frame.encode()) > limit

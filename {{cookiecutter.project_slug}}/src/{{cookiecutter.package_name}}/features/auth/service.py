@@ -12,7 +12,7 @@ from ...core.clock import utc_now
 from ...core.emails import is_refused
 from ...core.errors import ConflictError, InvalidRequestError, RateLimitedError
 from ...core.rate_limit import RateLimiter
-from ...core.security import PasswordHasher, TokenCodec, TokenType
+from ...core.security import PasswordHasher, TokenClaims, TokenCodec, TokenType
 from ..users.models import Role, User
 from ..users.repository import UserRepository
 from .exceptions import InvalidCredentialsError, InvalidTokenError
@@ -28,6 +28,17 @@ def access_token_id(refresh_token_id: uuid.UUID) -> uuid.UUID:
     """The jti of the access token issued with a refresh token: derived from the refresh token's
     row, so that revoking a family names its access tokens without storing them."""
     return uuid.uuid5(refresh_token_id, TokenType.ACCESS.value)
+
+
+def access_claims(codec: TokenCodec, revoked: RevokedTokens, access_token: str) -> TokenClaims:
+    """The claims of an access token that is well signed, unexpired and not revoked."""
+    try:
+        claims = codec.decode(access_token, TokenType.ACCESS)
+    except security.InvalidTokenError as exc:
+        raise InvalidTokenError from exc
+    if revoked.is_revoked(claims):
+        raise InvalidTokenError
+    return claims
 
 
 class AuthService:
@@ -170,12 +181,10 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         """The active user an access token belongs to (from the cache when it is fresh)."""
-        try:
-            claims = self.codec.decode(access_token, TokenType.ACCESS)
-        except security.InvalidTokenError as exc:
-            raise InvalidTokenError from exc
-        if self.revoked.is_revoked(claims):
-            raise InvalidTokenError
+        return await self.principal_of(access_claims(self.codec, self.revoked, access_token))
+
+    async def principal_of(self, claims: TokenClaims) -> Principal:
+        """The active user of an access token's claims, checked by ``access_claims``."""
         principal = self.principals.get(claims.subject)
         if principal is not None:
             return principal
