@@ -1,18 +1,24 @@
 """What a connection does with each frame: typed frames in both directions, an error frame
 (in the envelope's shape) for a bad one, 1009 for one too big, 1008 for a client too fast."""
 
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from websockets.asyncio.client import ClientConnection
 
 from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..support import eventually, login
+from ..support import TEST_JWT_SECRET, eventually, login
 from .support import ServeWs, closed_with, next_frame, opened, send
 
 
@@ -120,12 +126,21 @@ async def test_reauthenticating_as_someone_else_is_refused(
     assert await still_up(signed_in)
 
 
-async def test_reauthenticating_with_a_fresh_token_keeps_the_connection(
-    signed_in: ClientConnection, client: AsyncClient, user: User
+async def test_a_fresh_token_keeps_the_connection_past_the_old_ones_expiry(
+    app: FastAPI, ws_url: str, client: AsyncClient, user: User
 ) -> None:
-    fresh = (await login(client, user.email))["access_token"]
-    await send(signed_in, type="authenticate", token=fresh)
-    assert await still_up(signed_in)
+    now = utc_now()
+    claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
+    expiring = jwt.encode({**claims, "exp": now + timedelta(minutes=1)}, TEST_JWT_SECRET, "HS256")
+    fresh = (await login(client, user.email))["access_token"]  # good for longer
+    hub = app.state.realtime_hub
+    async with opened(ws_url, expiring) as connection:
+        await next_frame(connection)
+        await send(connection, type="authenticate", token=fresh)
+        assert await still_up(connection)  # the frames are handled in order
+        hub.wall_clock = lambda: time.time() + 120  # the first token has expired
+        hub.sweep()
+        assert await still_up(connection)
 
 
 @pytest.fixture

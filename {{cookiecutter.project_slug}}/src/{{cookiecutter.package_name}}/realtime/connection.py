@@ -39,9 +39,7 @@ class Connection:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.websocket = websocket
-        self.claims = claims
-        self.expires_at = claims.expires_at.timestamp()  # the hub's sweep reads it, often
-        self.token = token  # checked again when the user's access changes
+        self.renew(claims, token)
         self.rooms: set[str] = set()
         self.clock = clock
         self.last_heard = self.last_pinged = clock()
@@ -57,6 +55,13 @@ class Connection:
     @property
     def user_id(self) -> uuid.UUID:
         return self.claims.subject
+
+    def renew(self, claims: TokenClaims, token: str) -> None:
+        """Go on under *token* (its *claims* checked): the first, or a fresh one of the same
+        user that replaces it before it expires."""
+        self.claims = claims
+        self.expires_at = claims.expires_at.timestamp()  # the hub's sweep reads it, often
+        self.token = token  # checked again when the user's access changes
 
     def send(self, frame: str) -> None:
         """Send a frame (JSON text), as ``send_message`` does."""

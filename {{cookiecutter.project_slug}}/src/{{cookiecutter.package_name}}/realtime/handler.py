@@ -131,7 +131,7 @@ class FrameHandler:
         if isinstance(checked, tuple) or checked.subject != connection.user_id:
             connection.send(error_frame("UNAUTHORIZED", "The token is invalid or expired"))
             return
-        connection.claims, connection.token = checked, token
+        connection.renew(checked, token)
 
 
 def _error(code: str, message: str, exc: ValidationError) -> str:
