@@ -89,7 +89,7 @@ MUTANTS = (
     Mutant(
         "revocation",
         "features/auth/service.py",
-        "if self.revoked.is_revoked(claims):",
+        "if revoked.is_revoked(claims):",
         "if False:",
     ),
     Mutant(
