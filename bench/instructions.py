@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import (
+    APP_ARGS,
     BENCH_DIR,
-    PACKAGE,
     UVICORN_FLAGS,
     add_app_env_argument,
     app_environment,
@@ -212,7 +212,7 @@ def main() -> int:
         targets = [
             Target("bare", [*bench_app, "baseline_bare:app"], BENCH_DIR, env),
             Target("lean", [*bench_app, "baseline_lean:app"], BENCH_DIR, env),
-            Target("app", ["--factory", f"{PACKAGE}.main:create_app"], project, app_env),
+            Target("app", APP_ARGS, project, app_env),
         ]
         costs = {t.name: per_request(t, python, args.requests, work) for t in targets}
         if args.keep_profiles:

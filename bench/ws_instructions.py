@@ -46,6 +46,7 @@ from pathlib import Path
 
 from harness import (
     ADMIN_EMAIL,
+    APP_ARGS,
     BENCH_DIR,
     PACKAGE,
     UVICORN_FLAGS,
@@ -155,7 +156,7 @@ def per_message(
         with contextlib.ExitStack() as stack:
             if app:
                 env = stack.enter_context(app_settings(args, project, work, clients.clients))
-                side = Side("app", ["--factory", f"{PACKAGE}.main:create_app"], project, env, True)
+                side = Side("app", APP_ARGS, project, env, True)
             else:
                 bench_app = ["--app-dir", str(BENCH_DIR), "baseline_ws_broadcast:app"]
                 side = Side("ws_broadcast", bench_app, BENCH_DIR, base_env(), False)
