@@ -248,6 +248,8 @@ def time_baked_tests(run: Run, project: Path) -> None:
         figure = f"baked test suite (uv run pytest), {label}"
         run.info(figure, f"{test_s:.1f} s", summary, verdict)
         run.report[f"{key}_s"], run.report[f"{key}_summary"] = test_s, summary
+        if code:  # a failing suite's second run says nothing new
+            break
 
 
 def migrate(project: Path, app_env: dict[str, str]) -> None:

@@ -12,6 +12,8 @@ from {{ cookiecutter.package_name }}.core.openapi import (
     errors,
     fails_with,
 )
+from {{ cookiecutter.package_name }}.dependencies import get_session
+from {{ cookiecutter.package_name }}.features.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.main import pack_routers
 
 from ..support import operations
@@ -150,3 +152,23 @@ def test_a_new_route_documents_what_its_body_and_dependencies_imply() -> None:
         ("GET", "/plain"): {200, 500},
         ("POST", "/notes"): {200, 400, 408, 409, 413, 422, 429, 500},
     }
+
+
+def test_a_route_that_needs_only_the_caller_opens_no_session_and_documents_503() -> None:
+    """The current user is read from the database on a cache miss, so its dependency documents
+    the 503 itself: it depends on no session, which a route that needs none would open."""
+    app = FastAPI()
+    app.router.route_class = DocumentedRoute
+
+    @app.get("/whoami")
+    async def whoami(_: CurrentUser) -> None:
+        return None
+
+    route = next(route for route in app.routes if isinstance(route, APIRoute))
+    pending, calls = [route.dependant], set()
+    while pending:
+        dependant = pending.pop()
+        calls.add(dependant.call)
+        pending.extend(dependant.dependencies)
+    assert get_session not in calls
+    assert documented_statuses(app.openapi()) == {("GET", "/whoami"): {200, 401, 500, 503}}

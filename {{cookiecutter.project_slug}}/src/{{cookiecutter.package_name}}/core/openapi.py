@@ -11,8 +11,8 @@ operation's responses at its word, so it names what the operation can return and
   parameters, so a path parameter counts even when its convertor (``{id:uuid}``) already turns
   a malformed value into a 404;
 - a security scheme (the padlock in /docs): 401;
-- a dependency marked with :func:`fails_with` (role check 403, rate limit 429, database
-  session 503): its statuses;
+- a dependency marked with :func:`fails_with` (role check 403, rate limit 429, the database
+  503 of a session or of reading the caller's row): its statuses;
 - the rest, which only the route knows, on the route: ``responses=errors(HTTPStatus.NOT_FOUND)``.
 
 Answers that no operation gives are in :data:`API_DESCRIPTION` instead: the 405 for a method a

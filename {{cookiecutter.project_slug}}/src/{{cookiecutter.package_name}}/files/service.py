@@ -133,8 +133,8 @@ class FileService:
         self.files = FileRepository(session)
 
     async def upload(self, owner: Principal, part: FilePart) -> StoredFile:
-        # The body may take minutes: release the connection that authenticating the caller may
-        # have taken, or a few slow uploads would hold the whole pool.
+        # The body may take minutes: hold no database connection meanwhile (whatever read
+        # before it gives its connection back), or a few slow uploads would hold the whole pool.
         await self.session.close()
         key = new_storage_key()
         checked = CheckedUpload(
