@@ -4,10 +4,13 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -15,7 +18,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from ..support import login
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+
+from ..support import TEST_JWT_SECRET, login
 
 PATH = "/api/v1/ws"
 requires_postgresql = pytest.mark.skipif(
@@ -23,6 +28,20 @@ requires_postgresql = pytest.mark.skipif(
     reason="needs TEST_DATABASE_URL pointing at PostgreSQL",
 )
 WAIT_SECONDS = 2.0
+
+
+def signed_token(
+    user_id: uuid.UUID,
+    claims: Mapping[str, object] | None = None,
+    *,
+    lifetime: timedelta = timedelta(minutes=5),
+    secret: str = TEST_JWT_SECRET,
+) -> str:
+    """An access token of *user_id* made by hand, as the service signs them unless *claims*
+    (replacing the valid ones) or *secret* say otherwise."""
+    now = utc_now()
+    valid = {"sub": str(user_id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
+    return jwt.encode({**valid, "exp": now + lifetime, **(claims or {})}, secret, "HS256")
 
 
 class Switchboard:

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-import jwt
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +16,16 @@ from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..support import TEST_JWT_SECRET
 from ..tcp_proxy import TcpProxy
-from .support import ServeWs, closed_with, next_frame, opened, requires_postgresql, send
+from .support import (
+    ServeWs,
+    closed_with,
+    next_frame,
+    opened,
+    requires_postgresql,
+    send,
+    signed_token,
+)
 
 POLICY_VIOLATION = 1008
 
@@ -72,22 +78,14 @@ async def test_another_origin_is_refused_at_the_handshake(ws_url: str, token: st
 async def test_a_token_that_does_not_authenticate_closes_with_1008(
     ws_url: str, user: User, claims: dict[str, object]
 ) -> None:
-    now = utc_now()
-    valid = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
-    token = jwt.encode(
-        {**valid, "exp": now + timedelta(minutes=5), **claims}, TEST_JWT_SECRET, "HS256"
-    )
-    async with opened(ws_url, token) as client:
+    async with opened(ws_url, signed_token(user.id, claims)) as client:
         assert await closed_with(client) == POLICY_VIOLATION
 
 
 @pytest.mark.error_path
 async def test_a_token_signed_with_another_key_closes_with_1008(ws_url: str, user: User) -> None:
     """API2:2023 Broken Authentication: a forged signature signs nobody in."""
-    now = utc_now()
-    claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
-    forged = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, "x" * 64, "HS256")
-    async with opened(ws_url, forged) as client:
+    async with opened(ws_url, signed_token(user.id, secret="x" * 64)) as client:
         assert await closed_with(client) == POLICY_VIOLATION
 
 

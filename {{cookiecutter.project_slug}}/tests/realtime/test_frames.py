@@ -2,24 +2,21 @@
 (in the envelope's shape) for a bad one, 1009 for one too big, 1008 for a client too fast."""
 
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
-import jwt
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from websockets.asyncio.client import ClientConnection
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.features.users.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..support import TEST_JWT_SECRET, eventually, login
-from .support import ServeWs, closed_with, next_frame, opened, send
+from ..support import eventually, login
+from .support import ServeWs, access_token, closed_with, next_frame, opened, send, signed_token
 
 
 @pytest.fixture
@@ -129,10 +126,8 @@ async def test_reauthenticating_as_someone_else_is_refused(
 async def test_a_fresh_token_keeps_the_connection_past_the_old_ones_expiry(
     app: FastAPI, ws_url: str, client: AsyncClient, user: User
 ) -> None:
-    now = utc_now()
-    claims = {"sub": str(user.id), "jti": str(uuid.uuid4()), "type": "access", "iat": now}
-    expiring = jwt.encode({**claims, "exp": now + timedelta(minutes=1)}, TEST_JWT_SECRET, "HS256")
-    fresh = (await login(client, user.email))["access_token"]  # good for longer
+    expiring = signed_token(user.id, lifetime=timedelta(minutes=1))
+    fresh = await access_token(client, user.email)  # good for longer
     hub = app.state.realtime_hub
     async with opened(ws_url, expiring) as connection:
         await next_frame(connection)
