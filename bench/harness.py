@@ -534,6 +534,11 @@ class BroadcastResult:
         )
         if self.cpu_us_per_delivery is not None:
             text += f", server CPU {self.cpu_us_per_delivery:.1f} us/delivery"
+            system = self.data.get("server_system_us_per_delivery")
+            if system is not None:
+                text += f" ({system:.1f} in the kernel)"
+        if "client_sleeps_per_message" in self.data:
+            text += f", clients woken {self.data['client_sleeps_per_message']:.0f} times/msg"
         if self.problems:
             text += f", PROBLEMS: {'; '.join(self.problems)}"
         return text

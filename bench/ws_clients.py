@@ -306,11 +306,23 @@ class Publisher:
 
 
 def cpu_seconds(pid: int | None = None) -> float:
+    user, system = cpu_split(pid)
+    return user + system
+
+
+def cpu_split(pid: int | None = None) -> tuple[float, float]:
+    """User and system CPU seconds of this process or of *pid*."""
     if pid is None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
+        return usage.ru_utime, usage.ru_stime
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def sleeps() -> int:
+    """How many times this process has waited for something (voluntary context switches)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
 
 
 async def wait_for_deliveries(load: Load, phase: Phase, expected: int) -> None:
@@ -345,11 +357,12 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
             sent = await publisher.post(seq)
             burst.first_sent_ns = min(burst.first_sent_ns or sent, sent)
 
-    cpu_before = cpu_seconds()
-    server_before = cpu_seconds(args.server_pid) if args.server_pid else 0.0
+    cpu_before, sleeps_before = cpu_seconds(), sleeps()
+    server_before = cpu_split(args.server_pid) if args.server_pid else (0.0, 0.0)
     await asyncio.gather(*(post_all(publisher) for publisher in publishers))
     await wait_for_deliveries(load, burst, args.burst * len(clients))
     client_s = cpu_seconds() - cpu_before
+    client_sleeps = sleeps() - sleeps_before
     summary = burst.summary(len(clients))
     delivered = max(1, summary["deliveries"])
     result: dict[str, Any] = {
@@ -357,13 +370,20 @@ async def broadcast(args: argparse.Namespace, load: Load, clients: list[Client])
         "burst": summary,
         "client_cpu_us_per_delivery": round(client_s * 1e6 / delivered, 2),
         "client_cpu_share": round(client_s / summary["seconds"], 3) if summary["seconds"] else 0,
+        # Each time the clients' process waits, the server's next write to it has to wake it.
+        "client_sleeps_per_message": round(client_sleeps / max(1, summary["messages"]), 1),
         "publish_statuses": dict(
             Counter(str(k) for p in publishers for k in p.statuses.elements())
         ),
     }
     if args.server_pid:
-        server_s = cpu_seconds(args.server_pid) - server_before
+        user, system = (
+            after - before
+            for after, before in zip(cpu_split(args.server_pid), server_before, strict=True)
+        )
+        server_s = user + system
         result["server_cpu_us_per_delivery"] = round(server_s * 1e6 / delivered, 2)
+        result["server_system_us_per_delivery"] = round(system * 1e6 / delivered, 2)
         result["server_cpu_share"] = (
             round(server_s / summary["seconds"], 3) if summary["seconds"] else 0
         )

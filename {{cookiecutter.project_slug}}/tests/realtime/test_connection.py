@@ -8,8 +8,9 @@ from typing import cast
 
 import pytest
 from starlette.types import Message
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 from structlog.testing import capture_logs
+from uvicorn.protocols.utils import ClientDisconnected
 
 from {{ cookiecutter.package_name }}.core.security import TokenClaims, TokenType
 from {{ cookiecutter.package_name }}.realtime.connection import Connection
@@ -17,8 +18,10 @@ from {{ cookiecutter.package_name }}.realtime.frames import CloseCode
 
 
 class Peer:
-    """What the connection writes to: sends are recorded, held while ``gate`` is clear (a
-    client that does not read), or fail with ``failure``."""
+    """What the connection writes to (``server_send``, the server's ASGI send; the connection
+    writes nothing through the WebSocket object itself, which has no ``send`` here): sends are
+    recorded, held while ``gate`` is clear (a client that does not read), or fail with
+    ``failure``."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
@@ -35,7 +38,7 @@ class Peer:
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = code
 
-    async def send(self, message: Message) -> None:
+    async def server_send(self, message: Message) -> None:
         data = message["text"]
         try:
             await self.gate.wait()
@@ -56,7 +59,8 @@ def _connection(peer: Peer, *, queue_frames: int = 4) -> Connection:
         issued_at=now,
         expires_at=now + timedelta(minutes=5),
     )
-    return Connection(cast(WebSocket, peer), claims, "token", queue_frames=queue_frames)
+    websocket = cast(WebSocket, peer)
+    return Connection(websocket, peer.server_send, claims, "token", queue_frames=queue_frames)
 
 
 async def test_a_client_that_keeps_up_gets_each_frame_written_at_once() -> None:
@@ -65,6 +69,23 @@ async def test_a_client_that_keeps_up_gets_each_frame_written_at_once() -> None:
     for number in range(10):  # more than the queue holds: nothing waits in it
         connection.send(f"frame {number}")
         assert peer.sent[-1] == f"frame {number}"  # written before send() returned
+    assert connection.close_code is None
+
+
+async def test_a_write_that_yields_to_the_loop_is_finished_before_the_next() -> None:
+    class YieldingPeer(Peer):  # a server whose send lets the loop run once (yields None)
+        async def server_send(self, message: Message) -> None:
+            await asyncio.sleep(0)
+            self.sent.append(message["text"])
+
+    peer = YieldingPeer()
+    connection = _connection(peer)
+    connection.send("frame 0")
+    connection.send("frame 1")  # behind the first, which has not finished
+    assert peer.sent == []
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert peer.sent == ["frame 0", "frame 1"]
     assert connection.close_code is None
 
 
@@ -118,9 +139,9 @@ async def test_a_full_queue_closes_with_1013_and_drops_what_is_queued() -> None:
 @pytest.mark.parametrize("waits", [False, True], ids=["at-once", "after-waiting"])
 async def test_a_peer_that_left_closes_the_connection_without_a_close_code(waits: bool) -> None:
     class GonePeer(Peer):
-        async def send(self, message: Message) -> None:
+        async def server_send(self, message: Message) -> None:
             await self.gate.wait()
-            raise WebSocketDisconnect(1006)  # as Starlette reports a connection reset
+            raise ClientDisconnected  # as uvicorn reports a connection reset
 
     peer = GonePeer()
     connection = _connection(peer)

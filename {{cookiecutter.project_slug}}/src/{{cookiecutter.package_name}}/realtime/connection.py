@@ -4,19 +4,24 @@ of its own (a full queue closes it with 1013), so a slow reader never holds up w
 delivering to everyone else.
 
 A frame travels as the ASGI message that writes it (``text_message``): a fan-out builds it once
-and hands the same one to every connection, which the server only reads."""
+and hands the same one to every connection, which the server only reads. It goes straight to the
+server's ASGI ``send``: Starlette's ``WebSocket.send`` would check the connection's state on each
+frame, which the connection tracks itself (nothing is sent once it closes), and on a fan-out to
+a thousand connections that check, one more coroutine per frame, is a share of each delivery
+that a bare loop does not pay twice (the template's bench/README.md). Reading and closing go
+through the ``WebSocket``."""
 
 import asyncio
 import time
 import types
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import suppress
 from typing import Any
 
 import structlog
-from starlette.types import Message
+from starlette.types import Message, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..core.security import TokenClaims
@@ -28,17 +33,44 @@ logger = structlog.get_logger(__name__)
 CLOSE_TIMEOUT_SECONDS = 1.0
 
 
+# What a write's first step returns when the write is done (an awaitable may yield None).
+_WRITTEN = object()
+
+
 class Connection:
+    # A fan-out reads a few attributes of every connection: slots keep them in the object itself
+    # (a plain instance keeps its attributes in a second allocation, one more memory read each).
+    __slots__ = (
+        "_close_reason",
+        "_closed",
+        "_peer_left",
+        "_queue",
+        "_queue_frames",
+        "_send",
+        "_writer",
+        "claims",
+        "clock",
+        "close_code",
+        "expires_at",
+        "last_heard",
+        "last_pinged",
+        "rooms",
+        "token",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
+        send: Send,
         claims: TokenClaims,
         token: str,
         *,
         queue_frames: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.websocket = websocket
+        self.websocket = websocket  # read from and closed
+        self._send = send  # the server's ASGI send, that *websocket* was made with: written to
         self.renew(claims, token)
         self.rooms: set[str] = set()
         self.clock = clock
@@ -83,13 +115,15 @@ class Connection:
         # The write's first step runs here: for a client that keeps up it is the whole write
         # (the server's buffer takes the frame), as cheap as the plain loop's await. Only a
         # write that waits gets a task, which finishes it and then writes what queued meanwhile.
-        write = self.websocket.send(message)
+        # (``next`` with a default takes the step without the StopIteration that ``send(None)``
+        # raises at the end of every write.)
+        write = self._send(message).__await__()
         try:
-            waiting_on = write.send(None)
-        except StopIteration:
-            return
+            waiting_on = next(write, _WRITTEN)
         except Exception as exc:  # sorted out by _write_failed
             self._write_failed(exc)
+            return
+        if waiting_on is _WRITTEN:
             return
         # Eager: the task takes the waiting write over at once, so a close that comes before
         # the loop runs it still cancels the write (rather than leave it to the collector).
@@ -140,13 +174,13 @@ class Connection:
         finally:
             self._closed.set()
 
-    async def _write_queued(self, write: Coroutine[Any, Any, None], waiting_on: object) -> None:
+    async def _write_queued(self, write: Generator[Any, Any, None], waiting_on: object) -> None:
         """Finish *write*, which waits on *waiting_on*, then write what is queued, in order,
         until nothing is (or the connection closes)."""
         try:
             await _resumed(write, waiting_on)
             while self._queue and self.close_code is None:
-                await self.websocket.send(self._queue.popleft())
+                await self._send(self._queue.popleft())
         except Exception as exc:  # sorted out by _write_failed
             self._write_failed(exc)
         finally:
@@ -168,25 +202,26 @@ def text_message(frame: str) -> Message:
 
 @types.coroutine
 def _resumed(
-    coroutine: Coroutine[Any, Any, None], waiting_on: object
+    steps: Generator[Any, Any, None], waiting_on: object
 ) -> Generator[object, object, None]:
-    """Await the rest of *coroutine*, whose first step was run by hand and yielded
-    *waiting_on* (the future it waits for): what ``await`` does after that step, as PEP 380
-    has it, so the task awaiting this sees the same futures, results and cancellation."""
+    """Await the rest of an awaitable's *steps* (its ``__await__``), whose first step was run
+    by hand and yielded *waiting_on* (the future it waits for): what ``await`` does after that
+    step, as PEP 380 has it, so the task awaiting this sees the same futures, results and
+    cancellation."""
     yielded = waiting_on
     while True:
         try:
             sent = yield yielded
         except GeneratorExit:
-            coroutine.close()
+            steps.close()
             raise
         except BaseException as exc:  # thrown in (a cancellation): pass it on
             try:
-                yielded = coroutine.throw(exc)
+                yielded = steps.throw(exc)
             except StopIteration:
                 return
         else:
             try:
-                yielded = coroutine.send(sent)
+                yielded = steps.send(sent)
             except StopIteration:
                 return

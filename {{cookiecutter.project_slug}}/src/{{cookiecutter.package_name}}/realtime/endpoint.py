@@ -1,11 +1,17 @@
 """The WebSocket endpoint: a connection is checked (auth.py) before it joins the hub, then its
-frames go to a FrameHandler (handler.py) and the hub's frames to it, until either side closes."""
+frames go to a FrameHandler (handler.py) and the hub's frames to it, until either side closes.
+
+The route serves ``Events``, a plain ASGI app rather than a FastAPI endpoint function, so that
+the connection holds the server's ``send`` and writes its frames there (connection.py says why);
+it takes no dependencies, and the handshake and the reads still go through Starlette's
+``WebSocket``."""
 
 import asyncio
 from typing import cast
 
 from fastapi import FastAPI, WebSocket
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
 from ..config import Settings
 from .auth import BEARER, Refusal, origin_allowed, token_from_subprotocols, verified
@@ -19,8 +25,15 @@ def hub_of(app: FastAPI) -> Hub:
     return cast(Hub, app.state.realtime_hub)
 
 
-async def events(websocket: WebSocket) -> None:
+class Events:
     """Signed-in users' events: their items' changes and the rooms they join (frames.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await events(WebSocket(scope, receive, send), send)
+
+
+async def events(websocket: WebSocket, send: Send) -> None:
+    """Serve *websocket*, made with the server's *send*, which its frames are written to."""
     app: FastAPI = websocket.app
     settings: Settings = app.state.settings
     if not origin_allowed(websocket, settings.cors_origins):
@@ -41,7 +54,9 @@ async def events(websocket: WebSocket) -> None:
         await _refuse(websocket, checked)
         return
     hub = hub_of(app)
-    connection = Connection(websocket, checked, token, queue_frames=settings.ws_send_queue_frames)
+    connection = Connection(
+        websocket, send, checked, token, queue_frames=settings.ws_send_queue_frames
+    )
     if not hub.admit(connection):
         await _refuse(websocket, (CloseCode.POLICY_VIOLATION, "Too many connections"))
         return

@@ -6,19 +6,20 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, JsonValue
+from starlette.routing import WebSocketRoute
 
 from ..core.clock import utc_now
 from ..core.errors import InvalidRequestError, ServiceUnavailableError
 from ..core.openapi import DocumentedRoute, errors
 from ..features.auth.dependencies import AdminUser
-from .endpoint import events, hub_of
+from .endpoint import Events, hub_of
 from .frames import ROOM_DESCRIPTION, ROOM_NAME, RoomMessage
 from .hub import too_large
 
 logger = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["realtime"], route_class=DocumentedRoute)
-router.add_api_websocket_route("/ws", events, name="events")
+router.routes.append(WebSocketRoute("/ws", Events(), name="events"))
 
 
 class RoomPost(BaseModel):
