@@ -269,6 +269,7 @@ def measure(
     args = run.args
     packs = [PACKS[name] for name in packs_of(project, PACKS)]
     scenarios = [s for s in scenarios if s.pack in {None, *(pack.name for pack in packs)}]
+    run.report["scenarios"] = [scenario.key for scenario in scenarios]  # what the figures cover
     settings = [pair for pack in packs for pair in pack.settings(args, run.work, run.report)]
     flags = UVICORN_FLAGS + [flag for pack in packs for flag in pack.uvicorn_flags]
     start = partial(run.start, uvicorn=project / ".venv" / "bin" / "uvicorn", flags=flags)
@@ -342,8 +343,12 @@ def main() -> int:
     finally:
         run.clean_up()
     print_report(args, run.rows, run.report)
-    if args.json:
-        args.json.write_text(json.dumps(run.report, indent=2))
+    if args.json:  # with the options, so that a partial run (--only) says it is one
+        options = {
+            k: v if isinstance(v, str | int | float | bool | None) else str(v)
+            for k, v in vars(args).items()
+        }
+        args.json.write_text(json.dumps({"options": options, **run.report}, indent=2))
     return 1 if (not met and args.strict) else 0
 
 

@@ -11,9 +11,13 @@ connections, each posting its next message as soon as the last was answered (so 
 always has one waiting). Each message carries the time it was sent; every client notes when it
 arrives. One ``BENCH_JSON`` line reports, per phase, the deliveries and their latency
 percentiles, and the deliveries per second from the phase's first send to its last delivery;
-the closes the server sent; and the CPU per delivery of this process and, with
-``--server-pid``, of the server. ``--hold`` keeps the clients connected for a while after the
-burst (bench/ws_instructions.py makes two runs last equally long with it).
+the closes the server sent; the CPU per delivery of this process and, with
+``--server-pid``, of the server (and the kernel's part of it); and how many times per message
+this process waited for data. On loopback the server's write to a waiting client wakes it,
+in the server's own system call: the slower the server is against this process, the oftener
+it waits, and the more each write costs the server (bench/README.md, session 23).
+``--hold`` keeps the clients connected for a while after the burst (bench/ws_instructions.py
+makes two runs last equally long with it).
 
 ``--publish`` is the app's REST endpoint (``POST {"data": ...}`` with an admin's Bearer token,
 answered with the frame it sends) or, with ``--post-frame``, a baseline's endpoint that sends
