@@ -10,7 +10,6 @@ import pytest
 from starlette.types import Message
 from starlette.websockets import WebSocket
 from structlog.testing import capture_logs
-from uvicorn.protocols.utils import ClientDisconnected
 
 from {{ cookiecutter.package_name }}.core.security import TokenClaims, TokenType
 from {{ cookiecutter.package_name }}.realtime.connection import Connection
@@ -18,7 +17,7 @@ from {{ cookiecutter.package_name }}.realtime.frames import CloseCode
 
 
 class Peer:
-    """What the connection writes to (``server_send``, the server's ASGI send; the connection
+    """What the connection writes to (``server_send``, the route's ASGI send; the connection
     writes nothing through the WebSocket object itself, which has no ``send`` here): sends are
     recorded, held while ``gate`` is clear (a client that does not read), or fail with
     ``failure``."""
@@ -137,11 +136,23 @@ async def test_a_full_queue_closes_with_1013_and_drops_what_is_queued() -> None:
 
 @pytest.mark.error_path
 @pytest.mark.parametrize("waits", [False, True], ids=["at-once", "after-waiting"])
-async def test_a_peer_that_left_closes_the_connection_without_a_close_code(waits: bool) -> None:
+@pytest.mark.parametrize(
+    "gone",
+    # How servers say it: a reset (uvicorn's ClientDisconnected is an OSError), or a send after
+    # they saw the close.
+    [ConnectionResetError(), RuntimeError("Unexpected ASGI message after sending close")],
+    ids=["reset", "after-close"],
+)
+async def test_a_peer_that_left_closes_the_connection_without_a_close_code(
+    waits: bool, gone: Exception
+) -> None:
     class GonePeer(Peer):
+        attempts = 0
+
         async def server_send(self, message: Message) -> None:
+            self.attempts += 1
             await self.gate.wait()
-            raise ClientDisconnected  # as uvicorn reports a connection reset
+            raise gone
 
     peer = GonePeer()
     connection = _connection(peer)
@@ -155,6 +166,8 @@ async def test_a_peer_that_left_closes_the_connection_without_a_close_code(waits
     assert connection.close_code is None
     assert peer.closed_with is None  # no close frame to a peer that left
     assert peer.sent == []
+    connection.send("until the hub lets it go")  # a fan-out still holding it: nothing written
+    assert peer.attempts == 1
 
 
 @pytest.mark.error_path

@@ -4,10 +4,11 @@ of its own (a full queue closes it with 1013), so a slow reader never holds up w
 delivering to everyone else.
 
 A frame travels as the ASGI message that writes it (``text_message``): a fan-out builds it once
-and hands the same one to every connection, which the server only reads. It goes straight to the
-server's ASGI ``send``: Starlette's ``WebSocket.send`` would check the connection's state on each
-frame, which the connection tracks itself (nothing is sent once it closes), and on a fan-out to
-a thousand connections that check, one more coroutine per frame, is a share of each delivery
+and hands the same one to every connection, which the server only reads. It goes to the ASGI
+``send`` the route was called with (the server's, behind Starlette's exception middleware), not
+through ``WebSocket.send``: that would check the connection's state on each frame, which the
+connection tracks itself (nothing is sent once either side has closed), and on a fan-out to a
+thousand connections that check, one more coroutine per frame, is a share of each delivery
 that a bare loop does not pay twice (the template's bench/README.md). Reading and closing go
 through the ``WebSocket``."""
 
@@ -70,7 +71,7 @@ class Connection:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.websocket = websocket  # read from and closed
-        self._send = send  # the server's ASGI send, that *websocket* was made with: written to
+        self._send = send  # the ASGI send that *websocket* was made with: frames go there
         self.renew(claims, token)
         self.rooms: set[str] = set()
         self.clock = clock
@@ -104,7 +105,7 @@ class Connection:
         changes it, so one message may go to many connections). It is written now, unless an
         earlier write is waiting for the client to read; then it is queued behind that, and a
         full queue closes the connection with 1013."""
-        if self.close_code is not None:
+        if self.close_code is not None or self._peer_left:
             return
         if self._writer is not None:
             if len(self._queue) >= self._queue_frames:
@@ -187,7 +188,9 @@ class Connection:
             self._writer = None
 
     def _write_failed(self, exc: Exception) -> None:
-        if isinstance(exc, WebSocketDisconnect | RuntimeError | OSError):  # the peer is gone
+        # A server says the peer is gone with an OSError (uvicorn's ClientDisconnected), or
+        # with a RuntimeError once it has seen the connection close.
+        if isinstance(exc, RuntimeError | OSError):
             self._peer_left = self.close_code is None
             self._closed.set()
         else:  # a bug on the way out: say so, and close cleanly
@@ -206,8 +209,8 @@ def _resumed(
 ) -> Generator[object, object, None]:
     """Await the rest of an awaitable's *steps* (its ``__await__``), whose first step was run
     by hand and yielded *waiting_on* (the future it waits for): what ``await`` does after that
-    step, as PEP 380 has it, so the task awaiting this sees the same futures, results and
-    cancellation."""
+    step, as PEP 380 has it, so the task awaiting this sees the same futures, exceptions and
+    cancellation (the result, None for an ASGI send, is dropped)."""
     yielded = waiting_on
     while True:
         try:

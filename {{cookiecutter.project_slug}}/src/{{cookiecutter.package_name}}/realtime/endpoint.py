@@ -2,9 +2,11 @@
 frames go to a FrameHandler (handler.py) and the hub's frames to it, until either side closes.
 
 The route serves ``Events``, a plain ASGI app rather than a FastAPI endpoint function, so that
-the connection holds the server's ``send`` and writes its frames there (connection.py says why);
-it takes no dependencies, and the handshake and the reads still go through Starlette's
-``WebSocket``."""
+the connection holds the ASGI ``send`` and writes its frames there (connection.py says why);
+the handshake, the reads and the close still go through Starlette's ``WebSocket``. Being a plain
+route, it runs no FastAPI dependencies (a router's ``dependencies=`` would not reach it; the
+checks are made here) and, with tracing on, has the server span of the connection but not
+FastAPI's dependency and endpoint spans."""
 
 import asyncio
 from typing import cast
@@ -33,7 +35,7 @@ class Events:
 
 
 async def events(websocket: WebSocket, send: Send) -> None:
-    """Serve *websocket*, made with the server's *send*, which its frames are written to."""
+    """Serve *websocket*, made with the ASGI *send* that its frames are written to."""
     app: FastAPI = websocket.app
     settings: Settings = app.state.settings
     if not origin_allowed(websocket, settings.cors_origins):

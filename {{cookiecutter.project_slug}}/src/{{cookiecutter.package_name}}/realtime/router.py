@@ -18,8 +18,11 @@ from .hub import too_large
 
 logger = structlog.get_logger(__name__)
 
-router = APIRouter(tags=["realtime"], route_class=DocumentedRoute)
-router.routes.append(WebSocketRoute("/ws", Events(), name="events"))
+router = APIRouter(
+    tags=["realtime"],
+    route_class=DocumentedRoute,
+    routes=[WebSocketRoute("/ws", Events(), name="events")],  # a plain ASGI app (endpoint.py)
+)
 
 
 class RoomPost(BaseModel):
