@@ -1,9 +1,12 @@
 """Targeted mutants of a baked project's security code: each removes or weakens one protection
 (signature checking, expiry, token type, revocation, refresh-token reuse, password checks, roles,
-ownership, rate limits, server-owned fields) and the baked tests must fail.
+ownership, rate limits, server-owned fields; the packs' own: a WebSocket's origin, revocation,
+expiry, limits and whose events it gets, an upload's size, type, name and owner) and the baked
+tests must fail.
 
     uv run python -m scripts.mutants                       # bake the default, run its mutants
     uv run python -m scripts.mutants --answers use_redis=yes orm=sqlmodel   # and the Redis pack's
+    uv run python -m scripts.mutants --answers use_websockets=yes use_file_uploads=yes
     uv run python -m scripts.mutants --project DIR --only token-signature,owner-scope
 
 Each mutant replaces one snippet that must occur exactly once in its file (a stale mutant is an
@@ -26,6 +29,8 @@ from scripts.variants import bake_and_sync
 
 SECURITY_TESTS = ("tests/security", "tests/unit/test_security.py")
 AUTH_TESTS = (*SECURITY_TESTS, "tests/e2e")
+REALTIME_TESTS = ("tests/realtime",)
+FILES_TESTS = ("tests/files",)
 PYTEST = ("uv", "run", "pytest", "-x", "-q", "-n0", "--no-cov", "-p", "no:cacheprovider")
 
 
@@ -192,6 +197,120 @@ MUTANTS = (
         ("tests/redis/test_cache.py", "tests/redis/test_outage.py"),
         pack="use_redis",
     ),
+    # The WebSockets pack: who may connect, what a connection may do, and whose events it gets.
+    Mutant(
+        "ws-origin",
+        "realtime/endpoint.py",
+        "    if not origin_allowed(websocket, settings.cors_origins):",
+        "    if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-revoked-stays-open",
+        "realtime/hub.py",
+        "            if self.revoked.is_revoked(connection.claims):",
+        "            if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-expired-stays-open",
+        "realtime/hub.py",
+        "            elif connection.expires_at <= wall_now:",
+        "            elif False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-events-to-everyone",
+        "realtime/hub.py",
+        "            for connection in self._by_user.get(user_id, ()):",
+        "            for connection in self.connections():",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-connection-cap",
+        "realtime/hub.py",
+        "        if len(held) >= self.settings.ws_max_connections_per_user:",
+        "        if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-frame-size",
+        "realtime/handler.py",
+        "        if size > self.settings.ws_max_message_bytes:",
+        "        if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-rate-limit",
+        "realtime/handler.py",
+        "        if arrival - now > self._tolerance:",
+        "        if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-renew-as-someone-else",
+        "realtime/handler.py",
+        "if isinstance(checked, tuple) or checked.subject != connection.user_id:",
+        "if isinstance(checked, tuple):",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    Mutant(
+        "ws-unbounded-queue",
+        "realtime/connection.py",
+        "            if len(self._queue) >= self._queue_frames:",
+        "            if False:",
+        REALTIME_TESTS,
+        pack="use_websockets",
+    ),
+    # The file uploads pack: what may be stored, under which name, and who may read it.
+    Mutant(
+        "files-size-cap",
+        "files/service.py",
+        "            if size > self._max_bytes:",
+        "            if False:",
+        FILES_TESTS,
+        pack="use_file_uploads",
+    ),
+    Mutant(
+        "files-type-check",
+        "files/service.py",
+        "    if found is None or found not in allowed:",
+        "    if found is None:",
+        FILES_TESTS,
+        pack="use_file_uploads",
+    ),
+    Mutant(
+        "files-owner-scope",
+        "files/service.py",
+        "stored = await self.files.get(file_id, owner_id=_owner_scope(user))",
+        "stored = await self.files.get(file_id, owner_id=None)",
+        FILES_TESTS,
+        pack="use_file_uploads",
+    ),
+    Mutant(
+        "files-list-scope",
+        "files/service.py",
+        "            _owner_scope(user), offset=params.offset, limit=params.page_size",
+        "            None, offset=params.offset, limit=params.page_size",
+        FILES_TESTS,
+        pack="use_file_uploads",
+    ),
+    Mutant(
+        "files-path-in-name",
+        "files/names.py",
+        r'last_part = kept.replace("\\", "/").rsplit("/", 1)[-1]',
+        "last_part = kept",
+        FILES_TESTS,
+        pack="use_file_uploads",
+    ),
 )
 
 
@@ -248,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = args.project or bake_and_sync(Path(scratch), answers)
         absent = [m for m in chosen if m.pack is not None and not target(project, m).exists()]
         for mutant in absent:
-            print(f"skipped   {mutant.name:<22} ({mutant.pack} is not in this bake)")
+            print(f"skipped   {mutant.name:<24} ({mutant.pack} is not in this bake)")
         chosen = [m for m in chosen if m not in absent]
         killed, problems = 0, 0
         for mutant in chosen:
@@ -261,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             killed += dead
             problems += not dead
             verdict = "killed  " if dead else "SURVIVED"
-            print(f"{verdict}  {mutant.name:<22} {seconds:5.1f} s  {failing}", flush=True)
+            print(f"{verdict}  {mutant.name:<24} {seconds:5.1f} s  {failing}", flush=True)
     print(f"{killed} of {len(chosen)} mutants killed ({killed / max(len(chosen), 1):.0%})")
     return 1 if problems else 0
 
