@@ -1,7 +1,7 @@
 """The mutation run (scripts/mutants.py) stays in step with the code: every mutant's snippet
 occurs exactly once in the file it names, in bakes of each ORM and with every pack. (Whether the
-tests kill them is the nightly's job: it runs the mutants, 36 runs of the security tests and
-of the packs' own.)"""
+tests kill them is the nightly's job: it runs each mutant against the tests it names, the
+security tests and the packs' own.)"""
 
 from collections.abc import Callable
 from pathlib import Path
